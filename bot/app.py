@@ -1,0 +1,75 @@
+"""The composition root: build_application() wires settings, database, clock and handlers."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Any
+
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+
+import handlers
+from bot.clock import Clock, SystemClock
+from bot.context import SERVICES_KEY, Services, WilayahContext
+from bot.db import Database
+from bot.persistence import SqlPersistence
+from bot.settings import Settings
+from bot.updates import PerUserUpdateProcessor, WilayahApplication
+from handlers.common import set_default_menus
+
+log = logging.getLogger(__name__)
+# conversations are per user on purpose; PTB warns about per_message for every one of them
+warnings.filterwarnings("ignore", message=r"If 'per_message=False'", category=UserWarning)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    database: Database | None = None,
+    rate_limiter: bool = True,
+) -> Application[Any, WilayahContext, Any, Any, Any, Any]:
+    """Assemble the bot; nothing is opened until the application is initialised."""
+    if settings.telegram.token is None:
+        raise ValueError("telegram.token is not set")
+    clock = clock or SystemClock()
+    database = database or Database(settings.database_url, echo=settings.database.echo)
+    settings.bot.data_dir.mkdir(parents=True, exist_ok=True)
+    timeouts = settings.telegram
+    builder = (
+        ApplicationBuilder()
+        .application_class(WilayahApplication)
+        .token(settings.telegram.token.get_secret_value())
+        .base_url(settings.telegram.api_base_url)
+        .base_file_url(settings.telegram.file_base_url)
+        .context_types(ContextTypes(context=WilayahContext))
+        .persistence(SqlPersistence(database, clock,
+                                    update_interval=settings.bot.persistence_flush_seconds))
+        .concurrent_updates(PerUserUpdateProcessor(64))
+        .connect_timeout(timeouts.connect_timeout)
+        .read_timeout(timeouts.read_timeout)
+        .write_timeout(timeouts.read_timeout)
+        .get_updates_read_timeout(timeouts.read_timeout + timeouts.poll_timeout)
+        .connection_pool_size(64)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    app = builder.build()
+    app.bot_data[SERVICES_KEY] = Services(settings=settings, clock=clock, db=database)
+    handlers.register_all(app)
+    return app
+
+
+async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    try:
+        await set_default_menus(app.bot)
+    except TelegramError as error:
+        log.warning("default command menus not set", extra={"error": str(error)})
+
+
+async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    services: Services = app.bot_data[SERVICES_KEY]
+    await services.db.dispose()

@@ -1,0 +1,1 @@
+"""Telegram-free domain services: plain async functions taking a session and a clock."""

@@ -1,0 +1,1 @@
+"""The alarm clock: claiming due reminder rows, broadcast delivery, leadership between instances."""
