@@ -38,6 +38,19 @@ class FrozenClock:
         return self._now
 
 
+class ShiftableClock:
+    """Wall-clock time plus an adjustable offset: lets a demo or test jump ahead in time."""
+
+    def __init__(self, offset: timedelta = timedelta(0)) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def shift(self, delta: timedelta) -> None:
+        self.offset += delta
+
+
 def ensure_utc(moment: datetime) -> datetime:
     """Normalise an aware datetime to UTC; refuse naive ones, which hide bugs."""
     if moment.tzinfo is None:

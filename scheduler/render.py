@@ -22,6 +22,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
 from bot.i18n import Html, Translator
+from bot.services.broadcasts import ACK_REMINDER_KIND
 from bot.services.regions import describe, timezone_for
 from models.officials import Official
 from models.reminders import Reminder
@@ -92,10 +93,11 @@ async def gather_facts(session: AsyncSession, reminder: Reminder, recipient: Off
     if table is not None and "id" in table.c:
         columns = [table.c[name] for name in _TARGET_COLUMNS if name in table.c]
         if columns:
-            row = (await session.execute(
-                select(*columns).where(table.c.id == reminder.target_id))).mappings().first()
+            row = (await session.exec(
+                select(*columns).where(table.c.id == reminder.target_id))).first()
             if row is not None:
-                values = {**values, **{k: v for k, v in row.items() if v is not None}}
+                found = row._mapping  # the documented way to read a Row by column name
+                values = {**values, **{k: v for k, v in found.items() if v is not None}}
     region_code = (recipient.region_code if recipient else None)
     timezone = str(values.get("timezone") or "") or (
         timezone_for(region_code) if region_code else default_timezone)
@@ -179,9 +181,6 @@ def _complaint(facts: Facts, t: Translator) -> Rendered:
         t, t(key, ticket=ticket, due=Html(_when(facts, t, "due_at"))),
         _detail(t, "reminders.render.region", facts.region_name),
     ), None
-
-
-ACK_REMINDER_KIND = "broadcast.ack_reminder"
 
 
 @renderer(ACK_REMINDER_KIND)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from telegram import InlineKeyboardMarkup
@@ -50,6 +50,20 @@ class DeliveryUncertain(SendError):
 
 class PermanentSendError(SendError):
     """Telegram refused the message (400 and the like); retrying would not help."""
+
+
+class MessageSender(Protocol):
+    """What the broadcast worker needs from Telegram (TelegramSender, or a fake in tests)."""
+
+    async def send_text(self, chat_id: int, text: str,
+                        reply_markup: InlineKeyboardMarkup | None = None) -> int: ...
+
+    async def send_content(self, chat_id: int, *, content_type: str, text: str,
+                           file_id: str | None,
+                           reply_markup: InlineKeyboardMarkup | None = None) -> int: ...
+
+    async def edit_text(self, chat_id: int, message_id: int, text: str,
+                        reply_markup: InlineKeyboardMarkup | None = None) -> None: ...
 
 
 SendText = Callable[[int, str, InlineKeyboardMarkup | None], Awaitable[int | None]]

@@ -40,6 +40,10 @@ class _Fault:
     delay: float | None = None
 
 
+def _is_rejection(status: int) -> bool:
+    return 400 <= status < 499 and status != 429
+
+
 def _dumps(body: Any) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -190,8 +194,8 @@ class BotApiSimulator(UserSide):
 
     @property
     def rejected_calls(self) -> list[CallRecord]:
-        """Recorded calls answered with 4xx other than 429."""
-        return [c for c in self.calls if 400 <= c.status < 500 and c.status != 429]
+        """Recorded calls answered with 4xx, excluding 429 and 499 (client went away)."""
+        return [c for c in self.calls if _is_rejection(c.status)]
 
     def calls_to(self, method: str) -> list[CallRecord]:
         """Recorded calls of one method (case-insensitive)."""
@@ -218,13 +222,14 @@ class BotApiSimulator(UserSide):
 
     def stats(self) -> dict[str, Any]:
         """Counters for the control API and benchmarks."""
-        rejected = sum(n for s, n in self.status_counts.items() if 400 <= s < 500 and s != 429)
+        rejected = sum(n for s, n in self.status_counts.items() if _is_rejection(s))
         return {
             "calls": sum(self.call_counts.values()),
             "ok": self.status_counts.get(200, 0),
             "flood_hits": self.status_counts.get(429, 0),
             "rejected": rejected,
             "server_errors": sum(n for s, n in self.status_counts.items() if s >= 500),
+            "client_disconnects": self.status_counts.get(499, 0),
             "by_method": dict(self.call_counts),
             "pending_updates": len(self.hub.pending),
             "users": len(self.state.users),

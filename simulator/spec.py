@@ -188,6 +188,14 @@ def _convert(kind: str, value: Any) -> Any:
     return _json_value(value, dict)
 
 
+def _is_json(value: str) -> bool:
+    try:
+        json.loads(value)
+    except ValueError:
+        return False
+    return True
+
+
 def convert_param(pspec: ParamSpec, value: Any) -> Any:
     """Coerce one raw value (JSON-typed or form string) to its declared type."""
     for kind in pspec.types:
@@ -195,7 +203,7 @@ def convert_param(pspec: ParamSpec, value: Any) -> Any:
             return _convert(kind, value)
         except _Mismatch:
             continue
-    if isinstance(value, str) and any(t not in _SCALARS for t in pspec.types):
+    if isinstance(value, str) and any(t not in _SCALARS for t in pspec.types) and not _is_json(value):
         if pspec.name == "reply_markup":
             raise bad_request("can't parse reply keyboard markup JSON object")
         raise bad_request(f"can't parse {pspec.name} JSON object")

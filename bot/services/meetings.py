@@ -16,8 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clock import Clock, ensure_utc
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.meetings_reminders import replan_meeting_reminders
-from bot.services.reminders import cancel_reminders
 from bot.services.regions import is_within, level_for, scope_of, timezone_for, within_clause
+from bot.services.reminders import cancel_reminders
 from bot.settings import ReminderSettings
 from models.meetings import (
     Meeting,

@@ -435,8 +435,8 @@ async def test_filters_and_pagination(db: Database, clock: FrozenClock,
 # --- media -------------------------------------------------------------------------------------
 
 async def test_media_is_saved_under_the_data_dir(tmp_path: Path, clock: FrozenClock) -> None:
-    path = await media.store_media(tmp_path, clock, content=b"\xff\xd8jpeg", file_unique_id="A/../b",
-                                   kind=MediaKind.PHOTO, max_bytes=1024)
+    path = await media.store_media(tmp_path, clock, content=b"\xff\xd8jpeg",
+                                   file_unique_id="A/../b", kind=MediaKind.PHOTO, max_bytes=1024)
     assert path == "media/2024/11/A____b.jpg"
     assert (tmp_path / path).read_bytes() == b"\xff\xd8jpeg"
     assert media.media_file(tmp_path, path) == (tmp_path / path).resolve()
