@@ -73,7 +73,7 @@ class Complaint(SQLModel, table=True):
     forwarded_agency: str | None = Field(default=None, max_length=120)
     resolution_note: str | None = Field(default=None, sa_type=sa.Text)
     received_at: datetime = utc_field(index=True)
-    # the expected answer date (local calendar day) and the moment it is breached (UTC)
+    # the expected answer date (local calendar day) and its last second, local, in UTC
     due_on: date = Field(sa_type=sa.Date)
     due_at: datetime = utc_field(index=True)
     closed_at: datetime | None = utc_field(nullable=True)

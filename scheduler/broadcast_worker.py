@@ -148,8 +148,10 @@ class BroadcastWorker:
         async with self.database.session() as session:
             await delivery.recover_deliveries(session, worker_id=self.worker_id,
                                               claimed_before=now - self.options.stale_after)
-            await delivery.start_due_broadcasts(session, self.clock)
+            started = await delivery.start_due_broadcasts(session, self.clock)
             active = list(await delivery.sending_broadcasts(session))
+        for broadcast_id in started:
+            await self._show_progress(broadcast_id, force=True)
         await self._close_vanished({b.id for b in active if b.id is not None})
         if not active:
             return False

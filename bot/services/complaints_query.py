@@ -95,7 +95,7 @@ def _filtered(query: Any, filters: ComplaintFilter, now: datetime) -> Any:
         query = query.where(col(Complaint.status) == filters.status)
     if filters.overdue:
         query = query.where(col(Complaint.status).in_(list(rules_.OPEN_STATUSES)),
-                            col(Complaint.due_at) <= now)
+                            col(Complaint.due_at) < now)
     if filters.category is not None:
         query = query.where(col(Complaint.category) == filters.category)
     if filters.since is not None:

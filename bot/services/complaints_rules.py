@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from bot.errors import Conflict, InvalidInput
 from bot.services.regions import is_within, kecamatan_of, timezone_for
@@ -26,6 +26,7 @@ NIK_DIGITS = 16
 VISIBLE_TAIL = 4
 MASK_CHAR = "•"
 REMINDER_TIME = time(8, 0)
+END_OF_DAY = time(23, 59, 59)
 ADMIN_ESCALATION_AFTER_BREACH = 3
 
 KIND_DUE_SOON = "complaint.due_soon"
@@ -181,15 +182,15 @@ class Deadline:
 
 def deadline_for(received_at: datetime, region_code: str, category: str,
                  rules: ComplaintSettings) -> Deadline:
-    """Expected answer date: N working days after the local receiving day; breached at its end."""
+    """Expected answer date: N working days after the local receiving day; due until its end."""
     timezone = timezone_for(region_code)
     due_on = add_working_days(local_date(received_at, timezone),
                               sla_working_days(category, rules))
-    return Deadline(due_on, local_moment(due_on + timedelta(days=1), time(0, 0), timezone))
+    return Deadline(due_on, local_moment(due_on, END_OF_DAY, timezone))
 
 
 def is_overdue(complaint: Complaint, now: datetime) -> bool:
-    return complaint.status in OPEN_STATUSES and now >= complaint.due_at
+    return complaint.status in OPEN_STATUSES and now > complaint.due_at
 
 
 def can_view(viewer: Official, complaint: Complaint, rules: ComplaintSettings) -> bool:

@@ -67,8 +67,8 @@ async def test_everyone_gets_it_once_with_progress_and_a_final_report(
     await drain(worker(db, clock, telegram))
     to_lurahs = [chat for chat in telegram.chats() if chat != admin.telegram_id]
     assert sorted(to_lurahs) == sorted(o.telegram_id for o in lurahs)
-    ack_buttons = [m for m in telegram.markups if m and "bc.ack" in str(
-        m.inline_keyboard[0][0].callback_data)]
+    ack_buttons = [m for m in telegram.markups if m and str(
+        m.inline_keyboard[0][0].callback_data).startswith("w1:bc.ack:")]
     assert len(ack_buttons) == 25
     progress_message, *_, report = [t for c, t in telegram.sent if c == admin.telegram_id]
     assert "sedang dikirim" in progress_message

@@ -133,9 +133,9 @@ async def test_record_gives_a_ticket_a_deadline_and_reminders(
     assert complaint.ticket == "ADU-2024-000001"
     assert complaint.status == ComplaintStatus.DITERIMA
     assert complaint.citizen_phone == "081234567890"
-    # Monday 4 Nov + 5 working days = Monday 11 Nov; breached at midnight WIB
+    # Monday 4 Nov + 5 working days = Monday 11 Nov, due until 23:59:59 WIB
     assert complaint.due_on == date(2024, 11, 11)
-    assert complaint.due_at == datetime(2024, 11, 11, 17, 0, tzinfo=UTC)
+    assert complaint.due_at == datetime(2024, 11, 11, 16, 59, 59, tzinfo=UTC)
     planned = [(r.kind, r.recipient_id, r.due_at) for r in await reminders_of(db, complaint)]
     assert planned == [
         # 08:00 WIB = 01:00 UTC: Friday 8th, Tuesday 12th (breach), Friday 15th (+3)
