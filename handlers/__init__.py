@@ -12,6 +12,12 @@ from handlers import common
 FEATURE_MODULES = [
     "handlers.registration",
     "handlers.officials",
+    "handlers.incidents",
+    "handlers.complaints",
+    "handlers.meetings",
+    "handlers.drives",
+    "handlers.broadcasts",
+    "handlers.reminders",
 ]
 
 

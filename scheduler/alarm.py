@@ -90,7 +90,7 @@ class Scheduler:
 
 
 def install(application: Any, *, database: Database, settings: Settings, clock: Clock,
-            lease: Lease | None = None, broadcast_rate: float = 20.0,
+            lease: Lease | None = None, broadcast_rate: float = 25.0,
             sender: TelegramSender | None = None) -> Scheduler:
     """Wire reminders and broadcasts into the application's JobQueue; call once, at build."""
     if application.job_queue is None:

@@ -1,7 +1,7 @@
 """The broadcast delivery loop: paced, fair between broadcasts, resumable, never twice.
 
 Pacing: one token bucket per process allows at most `rate` broadcast messages per second
-(default 20), below Telegram's 30/s, so ordinary replies always find room; PTB's
+(default 25), below Telegram's 30/s, so ordinary replies always find room; PTB's
 AIORateLimiter, configured by the composition root, guards the overall 30/s as well.
 A 429 pauses the whole worker for retry_after seconds. Several broadcasts share each round's
 budget equally, so a big one cannot hold a small one back.
@@ -90,7 +90,7 @@ class _Shown:
 
 @dataclass
 class WorkerOptions:
-    rate: float = 20.0
+    rate: float = 25.0
     max_attempts: int = 5
     backoff: tuple[float, ...] = (5.0, 30.0, 120.0, 600.0)
     progress_every: float = 3.0
@@ -113,6 +113,7 @@ class BroadcastWorker:
         self._wake = asyncio.Event()
         self._active: set[int] = set()
         self._shown: dict[int, _Shown] = {}
+        self._rounds = 0
 
     def poke(self) -> None:
         """Look for work now (e.g. right after an admin pressed Kirim)."""
@@ -155,30 +156,53 @@ class BroadcastWorker:
         await self._close_vanished({b.id for b in active if b.id is not None})
         if not active:
             return False
-        budget = max(1, math.ceil(self.options.rate))
-        shares = _fair_shares(budget, len(active))
-        claimed: list[tuple[Broadcast, BroadcastDelivery]] = []
-        async with self.database.session() as session:
-            for broadcast, share in zip(active, shares, strict=True):
-                assert broadcast.id is not None
-                self._active.add(broadcast.id)
-                rows = await delivery.claim_deliveries(
-                    session, self.clock, broadcast_id=broadcast.id, worker_id=self.worker_id,
-                    limit=share)
-                claimed.extend((broadcast, row) for row in rows)
+        claimed = await self._claim_round(active)
         languages = await self._languages([row.official_id for _, row in claimed])
-        results = await asyncio.gather(*[
-            self._send_one(broadcast, row, languages.get(row.official_id, "id"))
+        await asyncio.gather(*[
+            self._deliver(broadcast, row, languages.get(row.official_id, "id"))
             for broadcast, row in claimed])
-        if results:
-            async with self.database.session() as session:
-                await delivery.record_results(session, self.clock, worker_id=self.worker_id,
-                                              results=results)
         for broadcast in active:
             await self._after_round(broadcast)
         return bool(claimed)
 
+    async def _claim_round(self, active: list[Broadcast]
+                           ) -> list[tuple[Broadcast, BroadcastDelivery]]:
+        """About a second's worth of deliveries, shared evenly; what one cannot use, the
+        others get."""
+        budget = max(1, math.ceil(self.options.rate))
+        claimed: list[tuple[Broadcast, BroadcastDelivery]] = []
+        # rotate who comes first, so leftovers of an uneven split go round too
+        self._rounds += 1
+        start = self._rounds % len(active)
+        hungry = active[start:] + active[:start]
+        for broadcast in active:
+            assert broadcast.id is not None
+            self._active.add(broadcast.id)
+        async with self.database.session() as session:
+            while hungry and len(claimed) < budget:
+                shares = _fair_shares(budget - len(claimed), len(hungry))
+                still_hungry = []
+                for broadcast, share in zip(hungry, shares, strict=True):
+                    if share == 0:
+                        continue
+                    assert broadcast.id is not None
+                    rows = await delivery.claim_deliveries(
+                        session, self.clock, broadcast_id=broadcast.id,
+                        worker_id=self.worker_id, limit=share)
+                    claimed.extend((broadcast, row) for row in rows)
+                    if len(rows) == share:
+                        still_hungry.append(broadcast)
+                hungry = still_hungry
+        return claimed
+
     # ---- sending -----------------------------------------------------------------------
+
+    async def _deliver(self, broadcast: Broadcast, row: BroadcastDelivery, language: str) -> None:
+        """Send one and record Telegram's answer at once, so a crash loses as little as can be."""
+        result = await self._send_one(broadcast, row, language)
+        async with self.database.session() as session:
+            await delivery.record_results(session, self.clock, worker_id=self.worker_id,
+                                          results=[result])
 
     async def _send_one(self, broadcast: Broadcast, row: BroadcastDelivery,
                         language: str) -> delivery.DeliveryResult:
@@ -301,6 +325,6 @@ class BroadcastWorker:
 
 
 def _fair_shares(budget: int, count: int) -> list[int]:
-    """Split a round's budget over `count` broadcasts as evenly as possible (each ≥ 1)."""
+    """Split a round's budget over `count` broadcasts as evenly as possible; sums to budget."""
     base, extra = divmod(budget, count)
-    return [max(1, base + (1 if index < extra else 0)) for index in range(count)]
+    return [base + (1 if index < extra else 0) for index in range(count)]

@@ -35,7 +35,8 @@ _TARGET_COLUMNS = (
     "title", "starts_at", "ends_at", "venue", "place", "timezone", "ticket", "due_at",
     "rsvp_deadline", "status", "region_code", "target_group",
 )
-_CLOSED_STATUSES = {"cancelled", "done", "closed", "resolved", "rejected", "selesai", "ditolak"}
+# target statuses after which a reminder about it makes no sense (meetings, drives, complaints)
+_CLOSED_STATUSES = {"cancelled", "closed", "resolved", "rejected", "selesai", "ditolak"}
 _TIME_KEYS = {"starts_at", "ends_at", "due_at", "rsvp_deadline", "deadline", "at"}
 
 

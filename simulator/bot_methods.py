@@ -82,6 +82,10 @@ class BotMethods:
             "getmycommands": self.get_my_commands,
             "deletemycommands": self.delete_my_commands,
             "getchat": self.get_chat,
+            "copymessage": self.copy_message,
+            "forwardmessage": self.forward_message,
+            "setchatmenubutton": self.set_chat_menu_button,
+            "getchatmenubutton": self.get_chat_menu_button,
         }
         for name in ("Description", "ShortDescription", "Name"):
             self.handlers[f"setmy{name.lower()}"] = self._setter(name)
@@ -96,7 +100,8 @@ class BotMethods:
         if chat_id.startswith("@"):
             name = chat_id[1:].lower()
             for chat in self.state.chats.values():
-                if str(chat.chat.get("username", "")).lower() == name:
+                # Like Telegram, @username addresses public groups/channels, not users.
+                if not chat.private and str(chat.chat.get("username", "")).lower() == name:
                     return chat
         return None
 
@@ -129,7 +134,9 @@ class BotMethods:
             return None
         target = reply.get("message_id")
         if reply.get("chat_id") not in (None, chat.id):
-            raise bad_request("replies to messages in other chats are not supported by the simulator")
+            raise bad_request(
+                "replies to messages in other chats are not supported by the simulator"
+            )
         msg = chat.by_id.get(target) if isinstance(target, int) else None
         if msg is None or msg.deleted:
             if reply.get("allow_sending_without_reply"):
@@ -177,7 +184,14 @@ class BotMethods:
         })
 
     @staticmethod
-    def _source_html(source, params, plain, ents, ents_param) -> str | None:
+    def _source_html(
+        source: str | None,
+        params: dict[str, Any],
+        plain: str,
+        ents: list[dict[str, Any]],
+        ents_param: list[dict[str, Any]] | None,
+    ) -> str | None:
+        """Text as the bot sent it: its HTML source, or Telegram HTML rebuilt from entities."""
         if not plain:
             return None
         mode = (params.get("parse_mode") or "").lower()
@@ -263,7 +277,8 @@ class BotMethods:
         kinds = {item.get("type") for item in media}
         unsupported = kinds - {"photo", "document"}
         if unsupported:
-            raise bad_request(f"media type {sorted(map(str, unsupported))[0]} is not supported by the simulator")
+            first = sorted(map(str, unsupported))[0]
+            raise bad_request(f"media type {first} is not supported by the simulator")
         if len(kinds) > 1:
             raise bad_request("documents can't be mixed with other media types in an album")
         prepared = []
@@ -301,6 +316,61 @@ class BotMethods:
             self.state.publish({"type": "chat_action", "chat_id": chat.id, "message": None,
                                 "action": params["action"]})
         return True
+
+    def _source_message(self, params: dict[str, Any], verb: str) -> SimMessage:
+        source_chat = self.find_chat(params["from_chat_id"])
+        if source_chat is None or not source_chat.started:
+            raise bad_request("chat not found")
+        msg = source_chat.by_id.get(params["message_id"])
+        if msg is None or msg.deleted:
+            raise bad_request(f"message to {verb} not found")
+        if msg.kind not in ("text", "photo", "document", "location", "contact", "sticker"):
+            raise bad_request(f"message of kind {msg.kind} can't be {verb}ed by the simulator")
+        return msg
+
+    def _duplicate(self, chat: ChatState, src: SimMessage, fields: dict[str, Any]) -> SimMessage:
+        return self.state.add_message(chat, {
+            "from_bot": True, "sender": self.state.bot_user, "kind": src.kind,
+            "text": src.text, "html": src.html, "entities": list(src.entities),
+            "photo": list(src.photo), "document": src.document,
+            "payload": {k: v for k, v in src.payload.items() if k != "forward_origin"},
+            **fields,
+        })
+
+    def copy_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self.target_chat(params)
+        src = self._source_message(params, "copy")
+        markup = params.get("reply_markup")
+        markup_kind = check_reply_markup(markup)
+        fields: dict[str, Any] = {"reply_markup": markup,
+                                  "reply_to_message_id": self._reply_to(chat, params)}
+        if "caption" in params and src.kind in ("photo", "document"):
+            source, ents_param = params["caption"], params.get("caption_entities")
+            plain, ents = prepare_text(source, params.get("parse_mode"), ents_param, caption=True)
+            fields.update(text=plain or None, entities=ents,
+                          html=self._source_html(source, params, plain, ents, ents_param))
+        if markup_kind == "keyboard":
+            chat.reply_keyboard = markup
+        elif markup_kind == "remove":
+            chat.reply_keyboard = None
+        return {"message_id": self._duplicate(chat, src, fields).message_id}
+
+    def forward_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self.target_chat(params)
+        src = self._source_message(params, "forward")
+        origin = {"type": "user", "date": src.date, "sender_user": src.sender}
+        msg = self._duplicate(chat, src, {})
+        msg.payload["forward_origin"] = src.payload.get("forward_origin", origin)
+        return self.state.message_api(msg)
+
+    def set_chat_menu_button(self, params: dict[str, Any]) -> bool:
+        key = ("menu_button", str(params.get("chat_id", "")))
+        self.state.settings[key] = params.get("menu_button") or {"type": "default"}
+        return True
+
+    def get_chat_menu_button(self, params: dict[str, Any]) -> dict[str, Any]:
+        specific = self.state.settings.get(("menu_button", str(params.get("chat_id", ""))))
+        return specific or self.state.settings.get(("menu_button", ""), {"type": "default"})
 
     # -- editing and deleting -------------------------------------------------------------------
 
@@ -388,7 +458,9 @@ class BotMethods:
     def answer_callback_query(self, params: dict[str, Any]) -> bool:
         query = self.state.callback_queries.get(params["callback_query_id"])
         if query is None or query.answered:
-            raise bad_request("query is too old and response timeout expired or query ID is invalid")
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
         check_callback_answer_text(params.get("text"))
         query.answered = True
         query.text = params.get("text")
@@ -467,8 +539,8 @@ class BotMethods:
                       "Name": "name"}[name]
 
         def setter(params: dict[str, Any]) -> bool:
-            key = (field_name, self._commands_key({"language_code": params.get("language_code")})[1])
-            self.state.settings[key] = params.get(field_name) or ""
+            lang = self._commands_key({"language_code": params.get("language_code")})[1]
+            self.state.settings[(field_name, lang)] = params.get(field_name) or ""
             return True
 
         return setter

@@ -108,11 +108,13 @@ def setup_routes(app: web.Application, sim: BotApiSimulator) -> None:
 
     async def location(request: web.Request) -> Any:
         body = await _body(request)
-        return await sim.send_location(uid(request), float(body["latitude"]), float(body["longitude"]))
+        latitude, longitude = float(body["latitude"]), float(body["longitude"])
+        return await sim.send_location(uid(request), latitude, longitude)
 
     async def photo(request: web.Request) -> Any:
         body = await _body(request)
-        return await sim.send_photo(uid(request), _file_bytes(body, "photo"), caption=body.get("caption"))
+        data = _file_bytes(body, "photo")
+        return await sim.send_photo(uid(request), data, caption=body.get("caption"))
 
     async def document(request: web.Request) -> Any:
         body = await _body(request)
@@ -133,7 +135,8 @@ def setup_routes(app: web.Application, sim: BotApiSimulator) -> None:
 
     async def press(request: web.Request) -> Any:
         body = await _body(request)
-        query_id = await sim.press_button(uid(request), int(body["message_id"]), body["callback_data"])
+        message_id, data = int(body["message_id"]), body["callback_data"]
+        query_id = await sim.press_button(uid(request), message_id, data)
         return {"callback_query_id": query_id}
 
     async def block(request: web.Request) -> Any:

@@ -41,12 +41,14 @@ def _check_inline_button(button: Any) -> None:
         )
     if "callback_data" in actions:
         data = button["callback_data"]
-        if not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= MAX_CALLBACK_DATA_BYTES:
+        size = len(data.encode("utf-8")) if isinstance(data, str) else 0
+        if not 1 <= size <= MAX_CALLBACK_DATA_BYTES:
             raise bad_request("BUTTON_DATA_INVALID")
     if "url" in actions:
         url = button["url"]
-        scheme = next((s for s in _URL_SCHEMES if isinstance(url, str) and url.lower().startswith(s)), None)
-        if scheme is None or len(url.strip()) <= len(scheme):
+        low = url.lower() if isinstance(url, str) else ""
+        scheme = next((s for s in _URL_SCHEMES if low.startswith(s)), None)
+        if scheme is None or len(low.strip()) <= len(scheme):
             raise bad_request("BUTTON_URL_INVALID")
 
 

@@ -36,7 +36,8 @@ def image_size(data: bytes) -> tuple[int, int] | None:
             bits = int.from_bytes(data[21:25], "little")
             return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
         if chunk == b"VP8X":
-            return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
+            width = int.from_bytes(data[24:27], "little") + 1
+            return width, int.from_bytes(data[27:30], "little") + 1
     return None
 
 
@@ -80,10 +81,8 @@ def photo_dimensions(width: int, height: int) -> list[tuple[int, int]]:
     for limit in _THUMB_SIDES:
         if side > limit:
             sizes.append((max(1, width * limit // side), max(1, height * limit // side)))
-    if side > _MAX_PHOTO_SIDE:
-        sizes.append((max(1, width * _MAX_PHOTO_SIDE // side), max(1, height * _MAX_PHOTO_SIDE // side)))
-    else:
-        sizes.append((width, height))
+    cap = min(side, _MAX_PHOTO_SIDE)
+    sizes.append((max(1, width * cap // side), max(1, height * cap // side)))
     return sizes
 
 
@@ -175,9 +174,11 @@ class FileStore:
                 raise bad_request("PHOTO_INVALID_DIMENSIONS")
         sizes = []
         full = max(width * height, 1)
-        for w, h in photo_dimensions(width, height):
+        dims_list = photo_dimensions(width, height)
+        for index, (w, h) in enumerate(dims_list):
             # All sizes serve the original bytes; only the advertised size is scaled.
-            approx = len(data) if (w, h) == (width, height) else max(1, len(data) * w * h // full)
+            last = index == len(dims_list) - 1
+            approx = len(data) if last else max(1, len(data) * w * h // full)
             stored = self._store("photo", data, width=w, height=h, mime_type="image/jpeg")
             sizes.append({
                 "file_id": stored.file_id, "file_unique_id": stored.file_unique_id,

@@ -278,7 +278,9 @@ class BotApiSimulator(UserSide):
                 form = await request.post()
                 for key, value in form.items():
                     if isinstance(value, web.FileField):
-                        value = UploadedFile(key, value.filename, value.content_type, value.file.read())
+                        value = UploadedFile(
+                            key, value.filename, value.content_type, value.file.read()
+                        )
                     params[key] = value
             else:
                 await request.read()
@@ -290,7 +292,9 @@ class BotApiSimulator(UserSide):
     def _resolve_attachments(
         known: dict[str, Any], params: dict[str, Any]
     ) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
-        attachments = {k: v for k, v in params.items() if isinstance(v, UploadedFile) and k not in known}
+        attachments = {
+            k: v for k, v in params.items() if isinstance(v, UploadedFile) and k not in known
+        }
         if not attachments:
             return params, {}
         resolved = {}
@@ -313,7 +317,9 @@ class BotApiSimulator(UserSide):
                     if isinstance(field, str) and field.startswith("attach://"):
                         name = field[9:]
                         if name not in attachments:
-                            raise bad_request(f'file "{name}" referenced by attach:// was not uploaded')
+                            raise bad_request(
+                                f'file "{name}" referenced by attach:// was not uploaded'
+                            )
                         item[key] = attachments[name]
 
     async def _handle_api(self, request: web.Request) -> web.Response:
@@ -360,7 +366,10 @@ class BotApiSimulator(UserSide):
             status = 500
             body = {"ok": False, "error_code": 500,
                     "description": f"Internal Server Error: simulator bug: {exc!r}"}
-        self._record(method, params, status, body.get("description"), started)
+        description = body.get("description")
+        if request.transport is None or request.transport.is_closing():
+            status, description = 499, f"client disconnected ({status} not delivered)"
+        self._record(method, params, status, description, started)
         return _json_response(body, status)
 
     async def _handle_file(self, request: web.Request) -> web.Response:

@@ -203,7 +203,8 @@ def convert_param(pspec: ParamSpec, value: Any) -> Any:
             return _convert(kind, value)
         except _Mismatch:
             continue
-    if isinstance(value, str) and any(t not in _SCALARS for t in pspec.types) and not _is_json(value):
+    structured = any(t not in _SCALARS for t in pspec.types)
+    if isinstance(value, str) and structured and not _is_json(value):
         if pspec.name == "reply_markup":
             raise bad_request("can't parse reply keyboard markup JSON object")
         raise bad_request(f"can't parse {pspec.name} JSON object")

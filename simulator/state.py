@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import html as _html
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -266,13 +265,6 @@ class SimState:
 
     def close_subscribers(self) -> None:
         for queue in list(self.subscribers):
-            try:
-                queue.put_nowait(None)
-            except asyncio.QueueFull:
-                pass
-
-    # -- helpers ------------------------------------------------------------------------------
-
-    @staticmethod
-    def escape(text: str) -> str:
-        return _html.escape(text, quote=False)
+            if queue.full():
+                queue.get_nowait()  # make room: the end-of-stream marker must arrive
+            queue.put_nowait(None)

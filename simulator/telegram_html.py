@@ -98,9 +98,8 @@ class _Parser:
         dec, hexa, name = m.groups()
         if name is not None:
             if name not in _NAMED_ENTITIES:
-                raise _parse_error(
-                    f'Unsupported HTML entity "&{name};" at byte offset {self.byte_offset(self.pos)}'
-                )
+                offset = self.byte_offset(self.pos)
+                raise _parse_error(f'Unsupported HTML entity "&{name};" at byte offset {offset}')
             self.emit(_NAMED_ENTITIES[name])
         else:
             code = int(dec) if dec is not None else int(hexa, 16)
@@ -329,7 +328,9 @@ def _tags(ent: dict[str, Any], text: str, browser: bool) -> tuple[str, str] | No
         tag = {"bold": "b", "italic": "i", "underline": "u", "strikethrough": "s"}.get(kind, kind)
         return f"<{tag}>", f"</{tag}>"
     if kind == "spoiler":
-        return ('<span class="tg-spoiler">', "</span>") if browser else ("<tg-spoiler>", "</tg-spoiler>")
+        if browser:
+            return '<span class="tg-spoiler">', "</span>"
+        return "<tg-spoiler>", "</tg-spoiler>"
     if kind == "pre":
         lang = ent.get("language")
         if lang and _LANG_RE.fullmatch(lang):
@@ -378,8 +379,7 @@ def entities_to_html(
         pos += 2 if ord(ch) > 0xFFFF else 1
     total = pos
     ents = sorted(
-        (e for e in entities or () if isinstance(e.get("offset"), int) and isinstance(e.get("length"), int)
-         and e["length"] > 0 and 0 <= e["offset"] < total),
+        (e for e in entities or () if _in_bounds(e, total)),
         key=lambda e: (e["offset"], -e["length"]),
     )
     starts: dict[int, list[tuple[int, str, str, bool]]] = {}
@@ -388,7 +388,8 @@ def entities_to_html(
         piece = _slice_u16(units, ent["offset"], end)
         tags = _tags(ent, piece, browser)
         if tags is not None:
-            starts.setdefault(ent["offset"], []).append((end, tags[0], tags[1], ent["type"] == "pre"))
+            item = (end, tags[0], tags[1], ent["type"] == "pre")
+            starts.setdefault(ent["offset"], []).append(item)
     out: list[str] = []
     stack: list[tuple[int, str, str, bool]] = []
     in_pre = 0
@@ -414,6 +415,13 @@ def entities_to_html(
         elif ch:
             out.append(_html.escape(ch, quote=browser))
     return "".join(out)
+
+
+def _in_bounds(ent: dict[str, Any], total: int) -> bool:
+    offset, length = ent.get("offset"), ent.get("length")
+    return (
+        isinstance(offset, int) and isinstance(length, int) and length > 0 and 0 <= offset < total
+    )
 
 
 def _slice_u16(units: list[tuple[int, str]], start: int, end: int) -> str:

@@ -136,7 +136,8 @@ class UpdateHub:
         if not url:
             return self.delete_webhook(params)
         parts = urlsplit(url)
-        if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS):
+        loopback_http = parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS
+        if parts.scheme != "https" and not loopback_http:
             raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
         if not parts.hostname:
             raise bad_request("bad webhook: Failed to resolve host: Name or service not known")

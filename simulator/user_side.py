@@ -100,7 +100,9 @@ class UserSide:
 
     # -- sending as a user ----------------------------------------------------------------------
 
-    def _post_user_message(self, user_id: int, chat_id: int | None, **fields: Any) -> dict[str, Any]:
+    def _post_user_message(
+        self, user_id: int, chat_id: int | None, **fields: Any
+    ) -> dict[str, Any]:
         user = self._user(user_id)
         chat = self._chat(user_id, chat_id)
         chat.started = True
@@ -123,7 +125,8 @@ class UserSide:
         if not text or utf16_len(text) > MAX_TEXT:
             raise ValueError("user text must be 1-4096 characters")
         return self._post_user_message(
-            user_id, chat_id, text=text, entities=detect_entities(text), reply_to_message_id=reply_to,
+            user_id, chat_id, text=text, entities=detect_entities(text),
+            reply_to_message_id=reply_to,
         )
 
     async def send_contact(
@@ -140,15 +143,20 @@ class UserSide:
         user = self._user(user_id)
         if contact_user_id is _SENDER:
             contact_user_id = user_id
+        own = contact_user_id == user_id
         contact: dict[str, Any] = {
             "phone_number": phone_number,
-            "first_name": first_name or (user["first_name"] if contact_user_id == user_id else "Kontak"),
+            "first_name": first_name or (user["first_name"] if own else "Kontak"),
         }
-        if last_name or (contact_user_id == user_id and user.get("last_name") and first_name is None):
-            contact["last_name"] = last_name or user["last_name"]
+        if last_name is None and own and first_name is None:
+            last_name = user.get("last_name")
+        if last_name:
+            contact["last_name"] = last_name
         if contact_user_id is not None:
             contact["user_id"] = contact_user_id
-        return self._post_user_message(user_id, chat_id, kind="contact", payload={"contact": contact})
+        return self._post_user_message(
+            user_id, chat_id, kind="contact", payload={"contact": contact}
+        )
 
     async def send_location(
         self, user_id: int, latitude: float, longitude: float, *, chat_id: int | None = None
@@ -157,7 +165,9 @@ class UserSide:
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
             raise ValueError("latitude/longitude out of range")
         location = {"latitude": float(latitude), "longitude": float(longitude)}
-        return self._post_user_message(user_id, chat_id, kind="location", payload={"location": location})
+        return self._post_user_message(
+            user_id, chat_id, kind="location", payload={"location": location}
+        )
 
     def _caption(self, caption: str | None) -> dict[str, Any]:
         if not caption:
@@ -210,7 +220,9 @@ class UserSide:
             "width": 512, "height": 512, "is_animated": False, "is_video": False, "emoji": emoji,
             "file_size": stored.size,
         }
-        return self._post_user_message(user_id, chat_id, kind="sticker", payload={"sticker": sticker})
+        return self._post_user_message(
+            user_id, chat_id, kind="sticker", payload={"sticker": sticker}
+        )
 
     async def edit_text(
         self, user_id: int, message_id: int, new_text: str, *, chat_id: int | None = None
@@ -281,7 +293,18 @@ class UserSide:
         return query_id
 
     async def inject_update(self, update: dict[str, Any]) -> dict[str, Any]:
-        """Queue a raw Update dict (update_id is assigned when missing)."""
+        """Queue a raw Update dict (update_id is assigned when missing).
+
+        An injected callback_query becomes answerable via answerCallbackQuery.
+        """
+        query = update.get("callback_query")
+        if isinstance(query, dict) and isinstance(query.get("id"), str):
+            message = query.get("message") or {}
+            self.state.callback_queries[query["id"]] = CallbackQueryRecord(
+                query_id=query["id"], user_id=(query.get("from") or {}).get("id", 0),
+                chat_id=(message.get("chat") or {}).get("id", 0),
+                message_id=message.get("message_id", 0), data=query.get("data"),
+            )
         return self.hub.enqueue(dict(update))
 
     # -- reading --------------------------------------------------------------------------------
@@ -307,7 +330,7 @@ class UserSide:
 
     def callback_answers(self, user_id: int) -> list[CallbackQueryRecord]:
         """Answered callback queries of a user, in the order they were pressed."""
-        return [q for q in self.state.callback_queries.values() if q.user_id == user_id and q.answered]
+        return [q for q in self.callback_queries(user_id) if q.answered]
 
     def callback_queries(self, user_id: int) -> list[CallbackQueryRecord]:
         """All callback queries of a user (answered or not)."""
@@ -344,14 +367,17 @@ class UserSide:
                     return min(found, key=lambda m: m.seq)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                recent = [(m.message_id, (m.text or m.kind)[:80]) for m in self.bot_messages(chat_id)[-5:]]
+                recent = [(m.message_id, (m.text or m.kind)[:80])
+                          for m in self.bot_messages(chat_id)[-5:]]
                 raise TimeoutError(
                     f"no bot message in chat {chat_id} matching contains={contains!r} "
                     f"within {timeout}s; recent bot messages: {recent}"
                 )
             await self.state.wait_event(ev, remaining)
 
-    async def wait_for_callback_answer(self, query_id: str, *, timeout: float = 5.0) -> CallbackQueryRecord:
+    async def wait_for_callback_answer(
+        self, query_id: str, *, timeout: float = 5.0
+    ) -> CallbackQueryRecord:
         """Wait until the bot answers a callback query."""
         deadline = time.monotonic() + timeout
         while True:

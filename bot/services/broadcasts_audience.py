@@ -121,3 +121,21 @@ async def count_audience(session: AsyncSession, audience: Audience, *, scope: st
     conditions = _audience_query(audience, scope=scope, exclude_id=exclude_id)
     return int((await session.exec(
         select(func.count()).select_from(Official).where(*conditions))).one())
+
+
+async def find_officials(session: AsyncSession, *, sender: Official, name_part: str,
+                         limit: int = 8) -> Sequence[Official]:
+    """Active, reachable officials in the sender's area whose name contains `name_part`."""
+    conditions = _audience_query(Audience(), scope=scope_of(sender), exclude_id=sender.id)
+    needle = name_part.strip().lower()
+    query = select(Official).where(*conditions, func.lower(Official.full_name).contains(needle))
+    return (await session.exec(query.order_by(col(Official.full_name)).limit(limit))).all()
+
+
+async def officials_named(session: AsyncSession, official_ids: Sequence[int]
+                          ) -> Sequence[Official]:
+    """The chosen officials, by name (for the summary)."""
+    if not official_ids:
+        return []
+    return (await session.exec(select(Official).where(col(Official.id).in_(list(official_ids)))
+                               .order_by(col(Official.full_name)))).all()

@@ -301,3 +301,20 @@ async def open_complaint(session: AsyncSession, clock: Clock, *, viewer: Officia
         sensitive=rules_.is_sensitive(complaint.category, rules),
         names={o.id: o.full_name for o in officials if o.id is not None},
     )
+
+
+async def photos_of(session: AsyncSession, *, viewer: Official, complaint_id: int,
+                    rules: ComplaintSettings) -> list[ComplaintMedia]:
+    """The photos of a complaint the viewer may see (no identity shown, so nothing audited)."""
+    await load_visible(session, viewer=viewer, complaint_id=complaint_id, rules=rules)
+    query = select(ComplaintMedia).where(ComplaintMedia.complaint_id == complaint_id)
+    return list((await session.exec(query.order_by(col(ComplaintMedia.id)))).all())
+
+
+async def people_to_tell(session: AsyncSession, complaint: Complaint, *,
+                         actor: Official) -> list[Official]:
+    """Who should hear about a status change: recorder and assignee, never the actor."""
+    ids = {complaint.recorded_by_id, complaint.assignee_id} - {actor.id}
+    officials = [await session.get(Official, official_id) for official_id in sorted(ids)]
+    return [o for o in officials if o is not None and o.status == OfficialStatus.ACTIVE]
+

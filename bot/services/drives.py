@@ -207,16 +207,23 @@ async def my_target(session: AsyncSession, *, drive_id: int,
     return drive, target
 
 
+async def ensure_can_report(session: AsyncSession, clock: Clock, *, actor: Official,
+                            drive_id: int) -> tuple[Drive, DriveTarget]:
+    """The lurah's own target of a drive that has started and is not cancelled."""
+    drive, target = await my_target(session, drive_id=drive_id, lurah=actor)
+    if drive.status == DriveStatus.CANCELLED:
+        raise DriveCancelled()
+    if clock.now() < drive.starts_at:
+        raise InvalidInput("drives.errors.too_early")
+    return drive, target
+
+
 async def report_realisation(session: AsyncSession, clock: Clock, *, actor: Official,
                              drive_id: int, count: int,
                              rules: ReminderSettings) -> tuple[Drive, DriveTarget]:
     """The lurah reports how many residents were recorded (a later report corrects it)."""
-    drive, target = await my_target(session, drive_id=drive_id, lurah=actor)
-    if drive.status == DriveStatus.CANCELLED:
-        raise DriveCancelled()
+    drive, target = await ensure_can_report(session, clock, actor=actor, drive_id=drive_id)
     now = clock.now()
-    if now < drive.starts_at:
-        raise InvalidInput("drives.errors.too_early")
     target.realised_count = check_count(count)
     target.reported_at, target.reported_by_id = now, actor.id
     session.add(target)

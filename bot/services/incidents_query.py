@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import false, func, or_, true
+from sqlalchemy import and_, case, false, func, or_, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,6 +36,7 @@ from models.officials import Official, OfficialStatus, Role
 
 DEFAULT_PAGE_SIZE = 5
 MAX_PAGE_SIZE = 50
+OPEN_STATUSES = (IncidentStatus.BARU, IncidentStatus.DITERIMA, IncidentStatus.DITINDAKLANJUTI)
 
 
 class Period(StrEnum):
@@ -105,8 +106,7 @@ def _filter_clauses(filters: IncidentFilter) -> list[Any]:
     if filters.status is not None:
         clauses.append(Incident.status == filters.status)
     if filters.open_only:
-        clauses.append(col(Incident.status).in_([IncidentStatus.BARU, IncidentStatus.DITERIMA,
-                                                  IncidentStatus.DITINDAKLANJUTI]))
+        clauses.append(col(Incident.status).in_(OPEN_STATUSES))
     if filters.category is not None:
         clauses.append(Incident.category == filters.category)
     if filters.urgency is not None:
@@ -120,9 +120,10 @@ def _filter_clauses(filters: IncidentFilter) -> list[Any]:
 
 async def list_incidents(session: AsyncSession, *, viewer: Official,
                          filters: IncidentFilter | None = None, page: int = 1,
-                         page_size: int = DEFAULT_PAGE_SIZE) -> IncidentPage:
-    """One page of the reports the viewer may see, newest first; a page past the end shows
-    the last one (buttons may be stale)."""
+                         page_size: int = DEFAULT_PAGE_SIZE,
+                         urgent_first: bool = False) -> IncidentPage:
+    """One page of the reports the viewer may see, newest first (open emergencies on top when
+    asked); a page past the end shows the last one, since buttons may be stale."""
     filters = filters or IncidentFilter()
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     clauses = [visibility_clause(viewer), *_filter_clauses(filters)]
@@ -130,8 +131,12 @@ async def list_incidents(session: AsyncSession, *, viewer: Official,
                                 .where(*clauses))).one()
     pages = max(1, math.ceil(total / page_size))
     page = max(1, min(page, pages))
-    query = (select(Incident).where(*clauses)
-             .order_by(col(Incident.created_at).desc(), col(Incident.id).desc())
+    order: list[Any] = [col(Incident.created_at).desc(), col(Incident.id).desc()]
+    if urgent_first:
+        open_emergency = and_(Incident.urgency == IncidentUrgency.DARURAT,
+                              col(Incident.status).in_(OPEN_STATUSES))
+        order.insert(0, case((open_emergency, 0), else_=1))
+    query = (select(Incident).where(*clauses).order_by(*order)
              .offset((page - 1) * page_size).limit(page_size))
     items = list((await session.exec(query)).all())
     return IncidentPage(items=items, total=int(total), page=page, page_size=page_size)

@@ -31,7 +31,7 @@ from models.officials import Official, OfficialStatus, Role
 from models.regions import RegionLevel
 
 MAX_TITLE_CHARS = 200
-MAX_AGENDA_CHARS = 3000
+MAX_AGENDA_CHARS = 2000
 MAX_VENUE_CHARS = 300
 MAX_DURATION = timedelta(hours=24)
 ADMIN_ROLES = frozenset({Role.ADMIN, Role.SUPERADMIN})
@@ -136,15 +136,23 @@ async def invitations(session: AsyncSession, meeting_id: int) -> list[Invitation
 
 def check_texts(title: str, venue: str, agenda: str = "") -> tuple[str, str, str]:
     """Trimmed title, venue and agenda, or a refusal naming what is wrong."""
-    title, venue, agenda = title.strip(), venue.strip(), agenda.strip()
+    return check_title(title), check_venue(venue), check_agenda(agenda)
+
+
+def check_title(title: str) -> str:
+    title = title.strip()
     if not title:
         raise InvalidMeetingText("meetings.errors.title_empty")
     if len(title) > MAX_TITLE_CHARS:
         raise InvalidMeetingText("meetings.errors.title_too_long", limit=MAX_TITLE_CHARS)
+    return title
+
+
+def check_agenda(agenda: str) -> str:
+    agenda = agenda.strip()
     if len(agenda) > MAX_AGENDA_CHARS:
         raise InvalidMeetingText("meetings.errors.agenda_too_long", limit=MAX_AGENDA_CHARS)
-    check_venue(venue)
-    return title, venue, agenda
+    return agenda
 
 
 def check_venue(venue: str, latitude: float | None = None,
@@ -276,7 +284,7 @@ async def reschedule_meeting(session: AsyncSession, clock: Clock, *, actor: Offi
                              ) -> tuple[Meeting, list[Invitation]]:
     """Move the meeting; every answer is reset so everyone confirms again."""
     now = clock.now()
-    meeting = await _open_meeting(session, actor=actor, meeting_id=meeting_id, now=now)
+    meeting = await changeable_meeting(session, actor=actor, meeting_id=meeting_id, now=now)
     if rsvp_deadline is None:
         # keep the same notice before the start; if that is already over, allow until the start
         shifted = meeting.rsvp_deadline + (ensure_utc(starts_at) - meeting.starts_at)
@@ -304,7 +312,7 @@ async def change_venue(session: AsyncSession, clock: Clock, *, actor: Official,
                        longitude: float | None = None) -> tuple[Meeting, list[Invitation]]:
     """A new venue (answers stay); every invitee is told."""
     now = clock.now()
-    meeting = await _open_meeting(session, actor=actor, meeting_id=meeting_id, now=now)
+    meeting = await changeable_meeting(session, actor=actor, meeting_id=meeting_id, now=now)
     venue = check_venue(venue, latitude, longitude)
     meeting.venue, meeting.venue_latitude, meeting.venue_longitude = venue, latitude, longitude
     meeting.updated_at = now
@@ -319,7 +327,7 @@ async def cancel_meeting(session: AsyncSession, clock: Clock, *, actor: Official
                          meeting_id: int, reason: str = "") -> tuple[Meeting, list[Invitation]]:
     """Cancel the meeting and every pending reminder of it."""
     now = clock.now()
-    meeting = await _open_meeting(session, actor=actor, meeting_id=meeting_id, now=now)
+    meeting = await changeable_meeting(session, actor=actor, meeting_id=meeting_id, now=now)
     meeting.status = MeetingStatus.CANCELLED
     meeting.updated_at = now
     session.add(meeting)
@@ -371,7 +379,7 @@ def reset_answer(invite: MeetingInvite) -> None:
     invite.checked_in_by_id = None
 
 
-async def _open_meeting(session: AsyncSession, *, actor: Official, meeting_id: int,
+async def changeable_meeting(session: AsyncSession, *, actor: Official, meeting_id: int,
                         now: datetime) -> Meeting:
     """A managed meeting that can still change: not cancelled, not over."""
     meeting = await get_managed_meeting(session, actor=actor, meeting_id=meeting_id)

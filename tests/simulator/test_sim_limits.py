@@ -36,7 +36,8 @@ def test_inline_button_needs_exactly_one_action_and_text() -> None:
     assert markup_error(inline({"text": " ", "callback_data": "a"})) == (
         "Bad Request: BUTTON_TEXT_INVALID"
     )
-    assert markup_error(inline({"text": "t", "url": "ftp://x"})) == "Bad Request: BUTTON_URL_INVALID"
+    bad_url = inline({"text": "t", "url": "ftp://x"})
+    assert markup_error(bad_url) == "Bad Request: BUTTON_URL_INVALID"
     assert check_reply_markup(inline({"text": "t", "url": "https://wilayah.go.id"})) == "inline"
 
 

@@ -6,8 +6,15 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -25,7 +32,9 @@ def add_echo_handlers(app: Application, errors: list[BaseException]) -> None:
         payload = context.args[0] if context.args else "-"
         await update.message.reply_html(
             f"<b>Selamat datang</b>, {update.effective_user.first_name}! payload={payload}",
-            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Lapor", callback_data="lapor")]]),
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton("Lapor", callback_data="lapor")]]
+            ),
         )
 
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -59,7 +68,9 @@ def add_echo_handlers(app: Application, errors: list[BaseException]) -> None:
     app.add_error_handler(on_error)
 
 
-async def test_polling_application_end_to_end(sim: BotApiSimulator, make_app: Callable[..., Application]) -> None:
+async def test_polling_application_end_to_end(
+    sim: BotApiSimulator, make_app: Callable[..., Application]
+) -> None:
     app = make_app()
     errors: list[BaseException] = []
     add_echo_handlers(app, errors)
@@ -99,7 +110,9 @@ async def test_polling_application_end_to_end(sim: BotApiSimulator, make_app: Ca
 
 
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-async def test_ptb_sees_telegram_errors(sim: BotApiSimulator, make_app: Callable[..., Application]) -> None:
+async def test_ptb_sees_telegram_errors(
+    sim: BotApiSimulator, make_app: Callable[..., Application]
+) -> None:
     app = make_app(rate_limiter=False)
     async with app:
         await sim.add_user(42, "Budi")
@@ -118,6 +131,23 @@ async def test_ptb_sees_telegram_errors(sim: BotApiSimulator, make_app: Callable
         else:
             raise AssertionError("expected Forbidden")
         sim.unblock_user(42)
+        sim.fail_next("sendMessage", status=502)
+        try:
+            await app.bot.send_message(42, "hi")
+        except NetworkError as err:
+            assert "Bad Gateway" in err.message
+        else:
+            raise AssertionError("expected NetworkError")
+        sim.delay_next("sendMessage", 1.0)
+        try:
+            await app.bot.send_message(42, "slow", read_timeout=0.2)
+        except TimedOut:
+            pass
+        else:
+            raise AssertionError("expected TimedOut")
+        await asyncio.sleep(0.05)
+        assert sim.calls_to("sendMessage")[-1].status == 499
+        assert [m.text for m in sim.bot_messages(42)] == []  # never processed
         sim.set_flood(FloodLimits(private_burst=1))
         await app.bot.send_message(42, "satu")
         try:
@@ -176,3 +206,45 @@ async def test_wrong_webhook_secret_is_rejected_by_ptb(
         finally:
             await app.updater.stop()
             await app.stop()
+
+
+async def test_every_produced_shape_parses_with_ptb(sim: BotApiSimulator) -> None:
+    from telegram import Bot, Message
+
+    await sim.add_user(42, "Budi", last_name="Santoso", username="budi")
+    await sim.add_group(-500, "Desa Sukamaju")
+    await sim.send_text(42, "/start abc")
+    await sim.send_text(42, "/lapor", chat_id=-500)
+    await sim.send_contact(42, "+62811")
+    await sim.send_location(42, -6.2, 106.8)
+    await sim.send_photo(42, tiny_png(), caption="foto #banjir")
+    await sim.send_document(42, b"x", file_name="a.pdf", mime_type="application/pdf")
+    await sim.send_sticker(42)
+    first = sim.chat(42)[0]
+    await sim.edit_text(42, first.message_id, "/start def")
+    await sim.forge_callback(42, 999, "x")
+    bot = Bot(sim.token, base_url=sim.api_base_url, base_file_url=sim.file_base_url)
+    updates = [Update.de_json(raw, bot) for raw in sim.pending_updates]
+    assert [u.update_id for u in updates] == [raw["update_id"] for raw in sim.pending_updates]
+    assert all(isinstance(u.effective_message, Message) for u in updates[:8])
+    assert updates[1].effective_chat.type == "group"
+    assert updates[7].edited_message.text == "/start def"
+    assert updates[8].callback_query.message.is_accessible is False
+    async with bot:
+        sent = await bot.send_message(42, "<i>ok</i>", parse_mode="HTML")
+        assert sent.text == "ok" and sent.entities[0].type == "italic"
+        photo = await bot.send_photo(42, tiny_png(), caption="c")
+        assert photo.photo[-1].width == 4
+        album = await bot.send_media_group(42, [
+            InputMediaPhoto(tiny_png()), InputMediaPhoto(tiny_png(2, 2), caption="dua"),
+        ])
+        assert len(album) == 2 and album[0].media_group_id == album[1].media_group_id
+        forwarded = await bot.forward_message(42, 42, first.message_id)
+        assert forwarded.forward_origin.sender_user.id == 42
+        chat = await bot.get_chat(42)
+        assert chat.first_name == "Budi"
+        me = await bot.get_me()
+        assert me.username == "wilayah_test_bot"
+        file = await bot.get_file(photo.photo[-1].file_id)
+        assert bytes(await file.download_as_bytearray()) == tiny_png()
+        assert isinstance(sent, Message)

@@ -31,7 +31,9 @@ async def test_get_me_and_envelope(api: ApiClient, sim: BotApiSimulator) -> None
     assert status == 200
 
 
-async def test_token_and_method_errors(http: aiohttp.ClientSession, api: ApiClient, sim: BotApiSimulator) -> None:
+async def test_token_and_method_errors(
+    http: aiohttp.ClientSession, api: ApiClient, sim: BotApiSimulator
+) -> None:
     async with http.get(f"{sim.api_base_url}999:WRONG/getMe") as resp:
         assert resp.status == 401
         assert await resp.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
@@ -40,10 +42,12 @@ async def test_token_and_method_errors(http: aiohttp.ClientSession, api: ApiClie
     status, body = await api("fooBar")
     assert (status, body["description"]) == (404, "Not Found")
     status, body = await api("sendPoll", chat_id=1, question="q", options=[{"text": "a"}])
-    assert (status, body["description"]) == (400, "Bad Request: method not supported by the simulator: sendPoll")
+    assert status == 400
+    assert body["description"] == "Bad Request: method not supported by the simulator: sendPoll"
     status, body = await api("sendMessage", chat_id=1)
     assert body["description"] == 'Bad Request: parameter "text" is required'
-    assert [c.method for c in sim.rejected_calls] == ["getMe", "getMe", "fooBar", "sendPoll", "sendMessage"]
+    rejected = [c.method for c in sim.rejected_calls]
+    assert rejected == ["getMe", "getMe", "fooBar", "sendPoll", "sendMessage"]
     assert len(sim.calls) == 5
 
 
@@ -54,8 +58,10 @@ async def test_send_message_requires_a_started_chat(api: ApiClient, sim: BotApiS
     status, body = await api("sendMessage", chat_id=7, text="hi")
     assert body["description"] == "Bad Request: chat not found"
     await sim.send_text(7, "/start")
-    status, body = await api("sendMessage", form=True, chat_id="7", text="<b>Halo</b> &amp; selamat",
-                             parse_mode="HTML", reply_markup=json.dumps(KEYBOARD))
+    status, body = await api(
+        "sendMessage", form=True, chat_id="7", text="<b>Halo</b> &amp; selamat",
+        parse_mode="HTML", reply_markup=json.dumps(KEYBOARD),
+    )
     assert status == 200, body
     msg = body["result"]
     assert msg["chat"] == {"id": 7, "type": "private", "first_name": "Siti"}
@@ -97,7 +103,9 @@ async def test_long_polling_returns_promptly(api: ApiClient, sim: BotApiSimulato
     assert sim.pending_updates == []
 
 
-async def test_get_updates_limit_negative_offset_and_timeout(api: ApiClient, sim: BotApiSimulator) -> None:
+async def test_get_updates_limit_negative_offset_and_timeout(
+    api: ApiClient, sim: BotApiSimulator
+) -> None:
     await sim.add_user(7, "Siti")
     for i in range(5):
         await sim.send_text(7, f"m{i}")
@@ -124,7 +132,9 @@ async def test_webhook_blocks_get_updates(api: ApiClient) -> None:
     assert status == 200
 
 
-async def test_webhook_delivery_with_secret(sim: BotApiSimulator, api: ApiClient, free_port: int) -> None:
+async def test_webhook_delivery_with_secret(
+    sim: BotApiSimulator, api: ApiClient, free_port: int
+) -> None:
     from aiohttp import web
 
     received: list[tuple[str | None, dict]] = []
@@ -134,7 +144,8 @@ async def test_webhook_delivery_with_secret(sim: BotApiSimulator, api: ApiClient
         if failures["left"]:
             failures["left"] -= 1
             return web.Response(status=500)
-        received.append((request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json()))
+        secret = request.headers.get("X-Telegram-Bot-Api-Secret-Token")
+        received.append((secret, await request.json()))
         return web.Response()
 
     app = web.Application()
@@ -143,7 +154,8 @@ async def test_webhook_delivery_with_secret(sim: BotApiSimulator, api: ApiClient
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", free_port).start()
     try:
-        await api("setWebhook", url=f"http://127.0.0.1:{free_port}/hook", secret_token="s3cret-TOKEN")
+        hook_url = f"http://127.0.0.1:{free_port}/hook"
+        await api("setWebhook", url=hook_url, secret_token="s3cret-TOKEN")
         await sim.add_user(7, "Siti")
         await sim.send_text(7, "satu")
         await sim.send_text(7, "dua")
@@ -151,7 +163,8 @@ async def test_webhook_delivery_with_secret(sim: BotApiSimulator, api: ApiClient
             if len(received) == 2:
                 break
             await asyncio.sleep(0.02)
-        assert [(s, u["message"]["text"]) for s, u in received] == [("s3cret-TOKEN", "satu"), ("s3cret-TOKEN", "dua")]
+        got = [(s, u["message"]["text"]) for s, u in received]
+        assert got == [("s3cret-TOKEN", "satu"), ("s3cret-TOKEN", "dua")]
         _, body = await api("getWebhookInfo")
         assert body["result"]["pending_update_count"] == 0
         assert "500" in body["result"]["last_error_message"]
@@ -160,7 +173,9 @@ async def test_webhook_delivery_with_secret(sim: BotApiSimulator, api: ApiClient
         await runner.cleanup()
 
 
-async def test_flood_control_over_http(flood_sim: BotApiSimulator, http: aiohttp.ClientSession) -> None:
+async def test_flood_control_over_http(
+    flood_sim: BotApiSimulator, http: aiohttp.ClientSession
+) -> None:
     api = ApiClient(http, flood_sim)
     await started_user(flood_sim)
     for i in range(3):
@@ -168,8 +183,10 @@ async def test_flood_control_over_http(flood_sim: BotApiSimulator, http: aiohttp
         assert status == 200
     status, body = await api("sendMessage", chat_id=7, text="m3")
     assert status == 429
-    assert body == {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
-                    "parameters": {"retry_after": 1}}
+    assert body == {
+        "ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+        "parameters": {"retry_after": 1},
+    }
     assert len(flood_sim.flood_hits) == 1 and flood_sim.rejected_calls == []
     status, _ = await api("sendChatAction", chat_id=7, action="typing")
     assert status == 200  # chat actions are not flood-limited
@@ -178,7 +195,9 @@ async def test_flood_control_over_http(flood_sim: BotApiSimulator, http: aiohttp
     assert status == 200
 
 
-async def test_rejected_calls_do_not_consume_flood_tokens(flood_sim: BotApiSimulator, http: aiohttp.ClientSession) -> None:
+async def test_rejected_calls_do_not_consume_flood_tokens(
+    flood_sim: BotApiSimulator, http: aiohttp.ClientSession
+) -> None:
     api = ApiClient(http, flood_sim)
     flood_sim.set_flood(FloodLimits(private_burst=1, private_per_second=0.01))
     await started_user(flood_sim)
@@ -191,7 +210,9 @@ async def test_rejected_calls_do_not_consume_flood_tokens(flood_sim: BotApiSimul
     assert status == 429 and body["parameters"]["retry_after"] == 100
 
 
-async def test_upload_get_file_and_download(api: ApiClient, sim: BotApiSimulator, http: aiohttp.ClientSession) -> None:
+async def test_upload_get_file_and_download(
+    api: ApiClient, sim: BotApiSimulator, http: aiohttp.ClientSession
+) -> None:
     await started_user(sim)
     form = aiohttp.FormData()
     form.add_field("chat_id", "7")
@@ -201,7 +222,7 @@ async def test_upload_get_file_and_download(api: ApiClient, sim: BotApiSimulator
     status, body = await api.multipart("sendDocument", form)
     assert status == 200, body
     doc = body["result"]["document"]
-    assert doc["file_name"] == "rekap.csv" and doc["mime_type"] == "text/csv" and doc["file_size"] == 8
+    assert (doc["file_name"], doc["mime_type"], doc["file_size"]) == ("rekap.csv", "text/csv", 8)
     assert body["result"]["caption"] == "Rekap Mei"
     status, body = await api("getFile", file_id=doc["file_id"])
     assert status == 200 and body["result"]["file_path"].endswith(".csv")
@@ -223,7 +244,8 @@ async def test_photos(api: ApiClient, sim: BotApiSimulator) -> None:
     status, body = await api.multipart("sendPhoto", form)
     assert status == 200, body
     sizes = body["result"]["photo"]
-    assert [(s["width"], s["height"]) for s in sizes] == [(90, 45), (320, 160), (800, 400), (1000, 500)]
+    dims = [(s["width"], s["height"]) for s in sizes]
+    assert dims == [(90, 45), (320, 160), (800, 400), (1000, 500)]
     assert sim.last_bot_message(7).photo == [s["file_id"] for s in sizes]
     status, body = await api("sendPhoto", chat_id=7, photo=sizes[-1]["file_id"], caption="lagi")
     assert status == 200 and body["result"]["photo"] == sizes
@@ -268,7 +290,10 @@ async def test_location_chat_action_and_get_chat(api: ApiClient, sim: BotApiSimu
     status, body = await api("getChat", chat_id=7)
     assert body["result"]["username"] == "siti" and body["result"]["type"] == "private"
     status, body = await api("getChat", chat_id="@siti")
-    assert status == 200
+    assert body["description"] == "Bad Request: chat not found"  # users have no public @chat
+    await sim.add_group(-100555, "Warga RT 05", type="supergroup", username="warga_rt05")
+    status, body = await api("getChat", chat_id="@warga_rt05")
+    assert body["result"]["title"] == "Warga RT 05"
 
 
 async def test_editing_rules(api: ApiClient, sim: BotApiSimulator) -> None:
@@ -277,11 +302,14 @@ async def test_editing_rules(api: ApiClient, sim: BotApiSimulator) -> None:
     mid = body["result"]["message_id"]
     status, body = await api("editMessageText", chat_id=7, message_id=999, text="x")
     assert body["description"] == "Bad Request: message to edit not found"
-    status, body = await api("editMessageText", chat_id=7, message_id=mid, text="Pilih", reply_markup=KEYBOARD)
+    status, body = await api("editMessageText", chat_id=7, message_id=mid, text="Pilih",
+                             reply_markup=KEYBOARD)
     assert body["description"].startswith("Bad Request: message is not modified")
-    status, body = await api("editMessageReplyMarkup", chat_id=7, message_id=mid, reply_markup=KEYBOARD)
+    status, body = await api("editMessageReplyMarkup", chat_id=7, message_id=mid,
+                             reply_markup=KEYBOARD)
     assert body["description"].startswith("Bad Request: message is not modified")
-    status, body = await api("editMessageText", chat_id=7, message_id=mid, text="<i>Dipilih</i>", parse_mode="HTML")
+    status, body = await api("editMessageText", chat_id=7, message_id=mid,
+                             text="<i>Dipilih</i>", parse_mode="HTML")
     assert status == 200 and "reply_markup" not in body["result"] and "edit_date" in body["result"]
     msg = sim.last_bot_message(7)
     assert msg.edited and msg.text == "Dipilih" and msg.reply_markup is None and msg.buttons == []
@@ -330,7 +358,8 @@ async def test_keyboard_validation_over_http(api: ApiClient, sim: BotApiSimulato
     bad = {"inline_keyboard": [[{"text": "x", "callback_data": "x" * 65}]]}
     status, body = await api("sendMessage", chat_id=7, text="hi", reply_markup=bad)
     assert (status, body["description"]) == (400, "Bad Request: BUTTON_DATA_INVALID")
-    contact_kb = {"keyboard": [[{"text": "Bagikan nomor", "request_contact": True}]], "one_time_keyboard": True}
+    contact_kb = {"keyboard": [[{"text": "Bagikan nomor", "request_contact": True}]],
+                  "one_time_keyboard": True}
     status, body = await api("sendMessage", chat_id=7, text="Nomor?", reply_markup=contact_kb)
     assert status == 200 and "reply_markup" not in body["result"]
     assert sim.reply_keyboard(7) == contact_kb
@@ -419,7 +448,8 @@ async def test_user_edit_and_inject(api: ApiClient, sim: BotApiSimulator) -> Non
 async def test_events_for_demo(api: ApiClient, sim: BotApiSimulator) -> None:
     queue = sim.subscribe()
     await started_user(sim)
-    _, body = await api("sendMessage", chat_id=7, text="<b>Hai</b>", parse_mode="HTML", reply_markup=KEYBOARD)
+    _, body = await api("sendMessage", chat_id=7, text="<b>Hai</b>", parse_mode="HTML",
+                        reply_markup=KEYBOARD)
     mid = body["result"]["message_id"]
     qid = await sim.press_button(7, mid, "rsvp:yes")
     await api("answerCallbackQuery", callback_query_id=qid, text="ok")
@@ -455,9 +485,11 @@ async def test_control_api(sim: BotApiSimulator, http: aiohttp.ClientSession) ->
         photo = (await resp.json())["result"]["photo"][-1]
     async with http.get(f"{base}/files/{photo['file_id']}") as resp:
         assert await resp.read() == tiny_png()
-    async with http.post(f"{base}/users/9/location", json={"latitude": -6.1, "longitude": 106.8}) as resp:
+    where = {"latitude": -6.1, "longitude": 106.8}
+    async with http.post(f"{base}/users/9/location", json=where) as resp:
         assert resp.status == 200
-    async with http.post(f"{base}/users/9/press", json={"message_id": 1, "callback_data": "x"}) as resp:
+    press = {"message_id": 1, "callback_data": "x"}
+    async with http.post(f"{base}/users/9/press", json=press) as resp:
         assert resp.status == 400 and "no bot message" in (await resp.json())["description"]
     async with http.get(f"{base}/users/9/messages") as resp:
         kinds = [m["kind"] for m in (await resp.json())["result"]]
@@ -469,3 +501,58 @@ async def test_control_api(sim: BotApiSimulator, http: aiohttp.ClientSession) ->
     async with http.get(f"{base}/stats") as resp:
         stats = (await resp.json())["result"]
         assert stats["users"] == 1 and stats["messages"] == 3 and stats["pending_updates"] == 3
+
+
+async def test_group_chat_messages_and_flood(
+    flood_sim: BotApiSimulator, http: aiohttp.ClientSession
+) -> None:
+    api = ApiClient(http, flood_sim)
+    await flood_sim.add_user(7, "Siti")
+    await flood_sim.add_group(-4001, "Kecamatan")
+    msg = await flood_sim.send_text(7, "/rapat", chat_id=-4001)
+    assert msg["chat"]["type"] == "group" and msg["from"]["id"] == 7
+    for i in range(20):
+        assert (await api("sendMessage", chat_id=-4001, text=f"g{i}"))[0] == 200
+    status, body = await api("sendMessage", chat_id=-4001, text="too much")
+    assert status == 429 and body["parameters"]["retry_after"] == 3
+
+
+async def test_data_dir_keeps_files_on_disk(tmp_path, http: aiohttp.ClientSession) -> None:
+    async with BotApiSimulator(flood=None, data_dir=tmp_path) as disk_sim:
+        api = ApiClient(http, disk_sim)
+        await disk_sim.add_user(7, "Siti")
+        msg = await disk_sim.send_document(7, b"%PDF-1.4 surat", file_name="surat.pdf")
+        assert msg["document"]["mime_type"] == "application/pdf"
+        _, body = await api("getFile", file_id=msg["document"]["file_id"])
+        url = f"{disk_sim.file_base_url}{disk_sim.token}/{body['result']['file_path']}"
+        async with http.get(url) as resp:
+            assert await resp.read() == b"%PDF-1.4 surat"
+        assert any(p.read_bytes() == b"%PDF-1.4 surat" for p in (tmp_path / "files").iterdir())
+
+
+async def test_injected_callback_query_can_be_answered(
+    api: ApiClient, sim: BotApiSimulator
+) -> None:
+    await sim.inject_update({"callback_query": {
+        "id": "555", "from": {"id": 7, "is_bot": False, "first_name": "X"}, "chat_instance": "1",
+        "data": "x"}})
+    assert (await api("answerCallbackQuery", callback_query_id="555"))[0] == 200
+
+
+async def test_copy_and_forward(api: ApiClient, sim: BotApiSimulator) -> None:
+    await started_user(sim, 7)
+    await started_user(sim, 8)
+    photo = await sim.send_photo(7, tiny_png(), caption="jalan rusak")
+    status, body = await api("copyMessage", chat_id=8, from_chat_id=7,
+                             message_id=photo["message_id"], caption="<b>Laporan</b>",
+                             parse_mode="HTML", reply_markup=KEYBOARD)
+    assert status == 200, body
+    copy = sim.last_bot_message(8)
+    assert body["result"] == {"message_id": copy.message_id}
+    assert copy.kind == "photo" and copy.text == "Laporan" and copy.photo == [
+        s["file_id"] for s in photo["photo"]]
+    status, body = await api("forwardMessage", chat_id=8, from_chat_id=7, message_id=1)
+    assert body["result"]["text"] == "halo"
+    assert body["result"]["forward_origin"]["sender_user"]["id"] == 7
+    status, body = await api("forwardMessage", chat_id=8, from_chat_id=7, message_id=99)
+    assert body["description"] == "Bad Request: message to forward not found"

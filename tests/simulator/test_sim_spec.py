@@ -64,7 +64,8 @@ def test_chat_id_may_be_username() -> None:
 @pytest.mark.parametrize(
     ("params", "fragment"),
     [
-        ({"chat_id": {"id": 1}, "text": "x"}, 'parameter "chat_id" must be of type Integer or String'),
+        ({"chat_id": {"id": 1}, "text": "x"},
+         'parameter "chat_id" must be of type Integer or String'),
         ({"chat_id": 1, "text": "x", "disable_notification": "maybe"}, '"disable_notification"'),
         ({"chat_id": 1, "text": "x", "reply_markup": "{oops"}, "can't parse reply keyboard markup"),
         ({"chat_id": 1, "text": "x", "reply_markup": [1, 2]}, '"reply_markup" must be of type'),

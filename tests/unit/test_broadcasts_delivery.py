@@ -112,7 +112,7 @@ async def test_a_restart_resumes_where_it_stopped_and_never_resends(
             sent_before_crash += 1
             return await telegram.send_text(chat_id, "")
 
-    first = worker(db, clock, Dying(), rate=1000.0)
+    first = worker(db, clock, Dying(), rate=10.0)
     try:
         await drain(first)
     except Crash:

@@ -481,3 +481,19 @@ async def test_two_simultaneous_presses_apply_once(db: Database, clock: FrozenCl
     async with db.session() as session:
         history = await workflow.status_history(session, incident.id)
     assert [h.to_status for h in history] == [IncidentStatus.BARU, IncidentStatus.DITERIMA]
+
+
+async def test_open_emergencies_can_come_first(db: Database, clock: FrozenClock,
+                                               people: dict[str, Official]) -> None:
+    emergency = await submit(db, clock, people["lurah"], urgency=IncidentUrgency.DARURAT)
+    clock.advance(minutes=1)
+    closed_emergency = await submit(db, clock, people["lurah"], urgency=IncidentUrgency.DARURAT)
+    await change(db, clock, closed_emergency, people["camat"], IncidentStatus.SELESAI)
+    clock.advance(minutes=1)
+    routine = await submit(db, clock, people["lurah"])
+    async with db.session() as session:
+        page = await query.list_incidents(session, viewer=people["camat"], urgent_first=True)
+        open_only = await query.list_incidents(
+            session, viewer=people["camat"], filters=query.IncidentFilter(open_only=True))
+    assert [i.id for i in page.items] == [emergency.id, routine.id, closed_emergency.id]
+    assert {i.id for i in open_only.items} == {emergency.id, routine.id}

@@ -1,0 +1,1 @@
+"""`wilayah-bot demo`: the real bot, the Bot API simulator and a Telegram-like chat page."""
