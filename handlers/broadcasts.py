@@ -26,7 +26,13 @@ from bot.errors import DomainError
 from bot.policy import Action
 from bot.services import broadcasts as service
 from bot.services.broadcasts import BroadcastDraft
-from bot.services.broadcasts_audience import Audience, AudienceKind, officials_named
+from bot.services.broadcasts_audience import (
+    Audience,
+    AudienceKind,
+    check_audience,
+    count_audience,
+    officials_named,
+)
 from bot.services.broadcasts_format import check_broadcast_html
 from bot.services.dateparse import parse_datetime
 from bot.services.regions import describe, scope_of, timezone_for
@@ -74,8 +80,23 @@ async def ask_message(update: Update, context: WilayahContext) -> int:
 
 
 async def after_audience(update: Update, context: WilayahContext) -> int:
-    """The recipients are set: on to the message, or back to the summary when editing."""
-    if "text" in draft_of(context):
+    """The recipients are set: on to the message, or back to the summary when editing.
+
+    A choice that reaches nobody (e.g. a role nobody in the area has) is asked again at once.
+    """
+    official = context.official
+    assert official is not None
+    draft = draft_of(context)
+    audience = Audience.from_json(draft["audience"])
+    async with context.db.session() as session:
+        await check_audience(session, official, audience)
+        count = await count_audience(session, audience, scope=scope_of(official),
+                                     exclude_id=official.id)
+    if count == 0:
+        draft.pop("audience")
+        await reply(update, context, "broadcasts.errors.empty_audience")
+        return await audience_steps.ask_audience(update, context)
+    if "text" in draft:
         return await show_summary(update, context)
     return await ask_message(update, context)
 

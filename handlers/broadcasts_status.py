@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from telegram import Update
@@ -97,10 +98,8 @@ async def on_ack(update: Update, context: WilayahContext) -> None:
                                           official=official)
     key = "broadcasts.ack.thanks" if first else "broadcasts.ack.already"
     await query.answer(context.tr(key))
-    try:
+    with contextlib.suppress(TelegramError):  # already without buttons (pressed twice quickly)
         await query.edit_message_reply_markup(reply_markup=None)
-    except TelegramError:
-        pass  # already without buttons (pressed twice quickly); nothing to change
 
 
 @guard(Action.BROADCAST)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -28,8 +28,13 @@ from bot.services.dateparse import parse_datetime
 from handlers.common import buttons, cancel_handlers, edit_or_send, guard, reply, send_html
 from handlers.drives_view import announcement, drive_body, schedule_text, village_name
 from handlers.meetings_area import area_keyboard, on_area_page, pick_area
-from handlers.meetings_input import ZONE_ABBREVIATIONS, message_text, read_end, step_hint
-from handlers.meetings_view import deliver
+from handlers.meetings_input import (
+    ZONE_ABBREVIATIONS,
+    message_text,
+    read_end,
+    step_hint,
+)
+from handlers.meetings_view import deliver, label
 from models.drives import Drive
 from models.officials import Official, Role
 from models.regions import Region
@@ -112,7 +117,7 @@ async def _targets_menu(context: WilayahContext) -> tuple[str, InlineKeyboardMar
         shown, nav = _page(kecamatan, page, lambda p: callbacks.pack(KIND, "kp", p), tr)
         for region in shown:
             picked = sum(1 for code in chosen if code.startswith(region.code + "."))
-            rows.append([(tr("drives.buttons.kecamatan", name=region.name, count=picked),
+            rows.append([(label(tr, "drives.buttons.kecamatan", name=region.name, count=picked),
                           callbacks.pack(KIND, "k", region.code, 0))])
         rows += [nav] if nav else []
         rows.append([(tr("meetings.buttons.next"), callbacks.pack(KIND, "next"))])

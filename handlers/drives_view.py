@@ -1,4 +1,4 @@
-"""How a perekaman e-KTP drive looks in chat: the schedule, the residents' announcement, the recap."""
+"""How a drive looks in chat: the lurah's schedule, the residents' announcement, the recap."""
 
 from __future__ import annotations
 

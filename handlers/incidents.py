@@ -1,7 +1,8 @@
 """Incident reports (laporan kejadian): /lapor, quick photo reports, follow-up and /laporan.
 
-The pieces live in incidents_flow (the report form), incidents_followup (the chain's buttons
-and the reporter's answers), incidents_list (/laporan) and incidents_render (texts, buttons).
+The pieces live in incidents_flow (the report form), incidents_summary (Kirim / Ubah / Batal),
+incidents_followup (the chain's buttons and the reporter's answers), incidents_list (/laporan),
+incidents_notify and incidents_files (messages and evidence), incidents_render (texts, buttons).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bot.policy import Action
 from handlers import incidents_flow as flow
 from handlers import incidents_followup as followup
 from handlers import incidents_list as listing
+from handlers import incidents_summary as summary
 from handlers.common import CommandSpec, cancel_handlers, load_official, reply
 from handlers.incidents_render import ANSWER_KIND, ASK_KIND, OPEN_KIND, STATUS_KIND
 
@@ -44,8 +46,10 @@ class NoOpenConversation(filters.UpdateFilter):
 
     def filter(self, update: Update) -> bool:
         for handler in self._app.handlers.get(0, []):
-            if isinstance(handler, ConversationHandler) and handler._conversations.get(  # noqa: SLF001
-                    handler._get_key(update)) is not None:  # noqa: SLF001
+            if not isinstance(handler, ConversationHandler):
+                continue
+            key = handler._get_key(update)  # noqa: SLF001  (PTB offers no public lookup)
+            if handler._conversations.get(key) is not None:  # noqa: SLF001
                 return False
         return True
 
@@ -109,7 +113,7 @@ def register(app: Any) -> None:
                                         flow.on_media),
                          report_button(flow.on_media_button, pattern=pattern),
                          MessageHandler(ANYTHING_ELSE, _hint_media)],
-            flow.SUMMARY: [report_button(flow.on_summary_button, pattern=pattern),
+            flow.SUMMARY: [report_button(summary.on_summary_button, pattern=pattern),
                            MessageHandler(ANYTHING_ELSE, _hint("incidents.hint.summary"))],
             flow.NOTE: [MessageHandler(TEXT, followup.on_note),
                         CallbackQueryHandler(followup.on_note,

@@ -13,12 +13,10 @@ from bot.context import WilayahContext
 from bot.errors import DomainError
 from bot.policy import Action
 from bot.services import incidents as service
-from bot.services import officials as official_service
 from bot.services.incidents import IncidentDraft
 from bot.services.regions import timezone_for
 from handlers.common import buttons, edit_or_send, guard, refuse, reply, send_html
-from handlers.incidents_files import receive_media
-from handlers.incidents_notify import announce_new_incident
+from handlers.incidents_files import media_identity, receive_media
 from handlers.incidents_render import label, media_count, media_saved_text, summary_text
 from models.incidents import IncidentCategory, IncidentUrgency
 
@@ -58,6 +56,7 @@ def _message(update: Update) -> Message:
 # --- asking each step -----------------------------------------------------------------------
 
 async def ask_category(update: Update, context: WilayahContext) -> int:
+    """Eight kinds of incident, two buttons a row."""
     tr = context.tr
     choices = [(label(tr, "category", c), callbacks.pack(KIND, "cat", c.value))
                for c in IncidentCategory]
@@ -67,6 +66,7 @@ async def ask_category(update: Update, context: WilayahContext) -> int:
 
 
 async def ask_urgency(update: Update, context: WilayahContext) -> int:
+    """Biasa, Penting, Darurat."""
     tr = context.tr
     await reply(update, context, "incidents.report.ask_urgency", reply_markup=buttons(
         [[(label(tr, "urgency", u), callbacks.pack(KIND, "urg", u.value))
@@ -75,12 +75,14 @@ async def ask_urgency(update: Update, context: WilayahContext) -> int:
 
 
 async def ask_description(update: Update, context: WilayahContext) -> int:
+    """Ask what happened, naming the limit up front."""
     await reply(update, context, "incidents.report.ask_description",
                 limit=service.MAX_DESCRIPTION_CHARS)
     return DESCRIPTION
 
 
 async def ask_time(update: Update, context: WilayahContext) -> int:
+    """Now, earlier today, or another moment."""
     tr = context.tr
     await reply(update, context, "incidents.report.ask_time", reply_markup=buttons([
         [(tr("incidents.buttons.now"), callbacks.pack(KIND, "time", "now"))],
@@ -96,6 +98,7 @@ def location_keyboard(context: WilayahContext) -> ReplyKeyboardMarkup:
 
 
 async def ask_location(update: Update, context: WilayahContext) -> int:
+    """A pin through the reply keyboard, or a typed address."""
     await reply(update, context, "incidents.report.ask_location",
                 reply_markup=location_keyboard(context))
     return LOCATION
@@ -111,6 +114,7 @@ def media_keyboard(context: WilayahContext, draft: IncidentDraft) -> Any:
 
 
 async def ask_media(update: Update, context: WilayahContext) -> int:
+    """Up to ten photos or documents, then Selesai."""
     draft = load_draft(context)
     await reply(update, context, "incidents.report.ask_media", limit=service.MAX_MEDIA,
                 count=len(draft.media), reply_markup=media_keyboard(context, draft))
@@ -118,6 +122,7 @@ async def ask_media(update: Update, context: WilayahContext) -> int:
 
 
 async def show_summary(update: Update, context: WilayahContext) -> int:
+    """Everything in the draft, with Kirim / Ubah / Batal."""
     _state(context)["reviewing"] = True
     tr = context.tr
     text = summary_text(tr, load_draft(context), _region(context))
@@ -194,6 +199,7 @@ def _button(update: Update, action: str) -> callbacks.Callback | None:
 
 @guard(Action.INCIDENT_REPORT)
 async def on_category(update: Update, context: WilayahContext) -> int | None:
+    """Store the chosen kind of incident."""
     data = _button(update, "cat")
     if data is None or data.arg(1) not in set(IncidentCategory):
         await refuse(update, context, "common.errors.stale_button")
@@ -208,6 +214,7 @@ async def on_category(update: Update, context: WilayahContext) -> int | None:
 
 @guard(Action.INCIDENT_REPORT)
 async def on_urgency(update: Update, context: WilayahContext) -> int | None:
+    """Store the chosen urgency."""
     data = _button(update, "urg")
     if data is None or data.arg(1) not in set(IncidentUrgency):
         await refuse(update, context, "common.errors.stale_button")
@@ -222,6 +229,7 @@ async def on_urgency(update: Update, context: WilayahContext) -> int | None:
 
 @guard(Action.INCIDENT_REPORT)
 async def on_description(update: Update, context: WilayahContext) -> int:
+    """Store what happened; refuse an empty or too long text, and the rest of a split one."""
     message, state = _message(update), _state(context)
     sent_at = message.date.timestamp()
     split_at = state.pop("split_text_at", None)
@@ -244,6 +252,7 @@ async def on_description(update: Update, context: WilayahContext) -> int:
 
 @guard(Action.INCIDENT_REPORT)
 async def on_time_button(update: Update, context: WilayahContext) -> int | None:
+    """Now is stored at once; earlier today or another time asks for it to be typed."""
     data = _button(update, "time")
     choice = data.arg(1) if data else ""
     if choice not in ("now", "today", "other"):
@@ -268,6 +277,7 @@ async def on_time_button(update: Update, context: WilayahContext) -> int | None:
 
 @guard(Action.INCIDENT_REPORT)
 async def on_time_text(update: Update, context: WilayahContext) -> int:
+    """Read a typed time in the region's own zone."""
     moment = service.parse_occurred_at(
         _message(update).text or "", now=context.clock.now(),
         timezone=timezone_for(_region(context)),
@@ -295,6 +305,7 @@ async def _location_saved(update: Update, context: WilayahContext,
 
 @guard(Action.INCIDENT_REPORT)
 async def on_location(update: Update, context: WilayahContext) -> int:
+    """Store a shared pin; one outside Indonesia is refused."""
     location = _message(update).location
     assert location is not None
     return await _location_saved(update, context,
@@ -303,16 +314,16 @@ async def on_location(update: Update, context: WilayahContext) -> int:
 
 @guard(Action.INCIDENT_REPORT)
 async def on_address(update: Update, context: WilayahContext) -> int:
+    """Store a typed address instead of a pin."""
     text = _message(update).text or ""
     return await _location_saved(update, context, lambda d: d.set_address(text))
 
 
 @guard(Action.INCIDENT_REPORT)
 async def on_media(update: Update, context: WilayahContext) -> int:
+    """Attach a photo or document (a local copy is kept); refuse the eleventh or an oversize."""
     message, draft = _message(update), load_draft(context)
-    unique = message.photo[-1].file_unique_id if message.photo else (
-        message.document.file_unique_id if message.document else "")
-    if draft.has_media(unique):
+    if draft.has_media(media_identity(message)[2]):
         await reply(update, context, "incidents.report.media_duplicate",
                     reply_markup=media_keyboard(context, draft))
         return MEDIA
@@ -332,6 +343,7 @@ async def on_media(update: Update, context: WilayahContext) -> int:
 
 @guard(Action.INCIDENT_REPORT)
 async def on_media_button(update: Update, context: WilayahContext) -> int | None:
+    """Selesai goes on; the bin empties the attachments."""
     data = _button(update, "media")
     choice = data.arg(1) if data else ""
     if choice not in ("done", "clear"):
@@ -345,66 +357,7 @@ async def on_media_button(update: Update, context: WilayahContext) -> int | None
         save_draft(context, draft)
         return await ask_media(update, context)
     _state(context)["media_done"] = True
-    await edit_or_send(update, context, context.tr(
-        "incidents.report.media_done",
-        media=media_count_text(context, load_draft(context))))
+    kinds = [m.kind for m in load_draft(context).media]
+    await edit_or_send(update, context, context.tr("incidents.report.media_done",
+                                                   media=media_count(context.tr, kinds)))
     return await advance(update, context)
-
-
-def media_count_text(context: WilayahContext, draft: IncidentDraft) -> str:
-    return media_count(context.tr, [m.kind for m in draft.media])
-
-
-@guard(Action.INCIDENT_REPORT)
-async def on_summary_button(update: Update, context: WilayahContext) -> int | None:
-    """Kirim, Ubah (choose a step), Batal."""
-    query = update.callback_query
-    assert query is not None
-    data = callbacks.parse(query.data)
-    action = data.arg(0) if data else ""
-    tr = context.tr
-    if action == "edit":
-        await query.answer()
-        rows = [[(tr(f"incidents.buttons.edit_{step}"), callbacks.pack(KIND, "chg", step))]
-                for step in EDITABLE_STEPS]
-        rows.append([(tr("incidents.buttons.back_to_summary"), callbacks.pack(KIND, "back"))])
-        await edit_or_send(update, context, tr("incidents.report.ask_edit"),
-                           reply_markup=buttons(rows))
-        return SUMMARY
-    if action == "chg" and data is not None and data.arg(1) in EDITABLE_STEPS:
-        await query.answer()
-        await edit_or_send(update, context, tr("incidents.report.ask_edit"))
-        return await ASKS[data.arg(1)](update, context)
-    if action == "back":
-        await query.answer()
-        await edit_or_send(update, context, tr("incidents.report.ask_edit"))
-        return await show_summary(update, context)
-    if action == "cancel":
-        await query.answer()
-        context.user_data.pop(DRAFT, None)
-        await edit_or_send(update, context, tr("incidents.report.cancelled"))
-        return ConversationHandler.END
-    if action != "send":
-        await refuse(update, context, "common.errors.stale_button")
-        return None
-    return await _submit(update, context)
-
-
-async def _submit(update: Update, context: WilayahContext) -> int:
-    """Store the report, give the reporter the ticket, alert the chain (emergencies first)."""
-    query = update.callback_query
-    assert query is not None and context.official is not None
-    async with context.db.session() as session:
-        reporter = await official_service.get(session, context.official.id or 0)
-        incident = await service.submit_incident(session, context.clock, reporter=reporter,
-                                                 draft=load_draft(context))
-    context.user_data.pop(DRAFT, None)
-    await query.answer()
-    receipt = context.tr("incidents.report.sent", ticket=incident.ticket)
-    urgent = incident.urgency == IncidentUrgency.DARURAT
-    if urgent:
-        await announce_new_incident(context, incident.id or 0)
-    await edit_or_send(update, context, receipt)
-    if not urgent:
-        await announce_new_incident(context, incident.id or 0)
-    return ConversationHandler.END

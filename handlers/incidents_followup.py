@@ -133,12 +133,19 @@ async def on_status_button(update: Update, context: WilayahContext) -> int | Non
         await refuse(update, context, "common.errors.stale_button")
         return None
     status = IncidentStatus(wanted)
-    if status == IncidentStatus.DITERIMA:
-        await _apply(update, context, incident_id, status, "")
-        return _stay(update, context)
-    incident = await _visible_for_follow_up(context, incident_id)
-    if status not in workflow.next_statuses(context.official, incident):
-        raise service.InvalidTransition(current=incident.status, wanted=status.value)
+    try:
+        if status == IncidentStatus.DITERIMA:
+            await _apply(update, context, incident_id, status, "")
+            return _stay(update, context)
+        incident = await _visible_for_follow_up(context, incident_id)
+        if status not in workflow.next_statuses(context.official, incident):
+            raise service.InvalidTransition(current=incident.status, wanted=status.value)
+    except service.InvalidTransition:
+        # someone else was faster: show the report as it is now, with the buttons that fit
+        text, keyboard = await render_detail(context, await _fresh_official(context),
+                                             incident_id)
+        await edit_or_send(update, context, text, reply_markup=keyboard)
+        raise
     if _busy(update, context):
         await refuse(update, context, "common.flow.busy")
         return None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from telegram import Update
 
@@ -28,6 +30,7 @@ CATEGORIES = list(IncidentCategory)
 URGENCIES = list(IncidentUrgency)
 PERIODS = {"a": Period.ALL, "t": Period.TODAY, "w": Period.WEEK, "m": Period.MONTH}
 PERIOD_CODES = {period: code for code, period in PERIODS.items()}
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -40,29 +43,31 @@ class ListView:
     period: Period = Period.ALL
 
     def code(self) -> str:
-        def index(value: object, options: list[object]) -> str:
-            return "-" if value is None else str(options.index(value))
-
-        return (index(self.status, STATUSES) + index(self.category, CATEGORIES)  # type: ignore[arg-type]
-                + index(self.urgency, URGENCIES) + PERIOD_CODES[self.period])  # type: ignore[arg-type]
+        return (_index(self.status, STATUSES) + _index(self.category, CATEGORIES)
+                + _index(self.urgency, URGENCIES) + PERIOD_CODES[self.period])
 
     @classmethod
     def parse(cls, code: str) -> ListView | None:
+        """The view a callback names, or None for anything malformed."""
         if len(code) != 4 or code[3] not in PERIODS:
             return None
-
-        def pick(char: str, options: list[object]) -> object | None:
-            if char == "-":
-                return None
-            if not char.isdigit() or int(char) >= len(options):
-                raise ValueError(char)
-            return options[int(char)]
-
         try:
-            return cls(pick(code[0], STATUSES), pick(code[1], CATEGORIES),  # type: ignore[arg-type]
-                       pick(code[2], URGENCIES), PERIODS[code[3]])  # type: ignore[arg-type]
+            return cls(_pick(code[0], STATUSES), _pick(code[1], CATEGORIES),
+                       _pick(code[2], URGENCIES), PERIODS[code[3]])
         except ValueError:
             return None
+
+
+def _index(value: object, options: Sequence[object]) -> str:
+    return "-" if value is None else str(options.index(value))
+
+
+def _pick(char: str, options: Sequence[T]) -> T | None:
+    if char == "-":
+        return None
+    if not char.isdigit() or int(char) >= len(options):
+        raise ValueError(char)
+    return options[int(char)]
 
 
 def _zone(context: WilayahContext) -> str:

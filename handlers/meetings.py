@@ -20,6 +20,7 @@ from telegram.ext import (
 from bot import callbacks
 from bot.context import WilayahContext
 from bot.errors import DomainError
+from bot.i18n import Html
 from bot.policy import Action
 from bot.services import meetings_query
 from bot.services import meetings_rsvp as rsvp_service
@@ -29,6 +30,7 @@ from handlers import meetings_create, meetings_manage
 from handlers.common import CommandSpec, buttons, cancel_handlers, edit_or_send, guard, reply
 from handlers.meetings_view import (
     ANSWER_CODES,
+    label,
     refresh_invitation,
     send_invitation,
     send_long,
@@ -69,10 +71,10 @@ async def list_meetings(update: Update, context: WilayahContext) -> None:
     for number, (meeting, invite) in enumerate(rows, start=1):
         assert meeting.id is not None
         lines.append(tr("meetings.list.item", number=number, title=meeting.title,
-                        when=when(tr, meeting), venue=meeting.venue,
+                        when=Html(when(tr, meeting)), venue=meeting.venue,
                         answer=tr(f"meetings.rsvp.{invite.rsvp}")))
-        keyboard.append([(tr("meetings.buttons.open", number=number, title=meeting.title[:40]),
-                          callbacks.pack("mtg.o", meeting.id))])
+        keyboard.append([(label(tr, "meetings.buttons.open", number=number,
+                                title=meeting.title[:40]), callbacks.pack("mtg.o", meeting.id))])
         opens, closes = check_in_window(meeting)
         if opens <= now <= closes and invite.checked_in_at is None:
             keyboard.append([(tr("meetings.buttons.check_in_numbered", number=number),

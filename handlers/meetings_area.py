@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
 from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import InlineKeyboardMarkup, Update
 
 from bot import callbacks
 from bot.context import WilayahContext

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import (
@@ -23,12 +21,17 @@ from bot.i18n import Html
 from bot.policy import Action
 from bot.services import meetings as meeting_service
 from bot.services import regions as region_service
-from bot.services.dateparse import DateParseError, parse_datetime, parse_time_of_day
+from bot.services.dateparse import parse_datetime
 from handlers.common import buttons, cancel_handlers, edit_or_send, guard, reply, send_html
 from handlers.meetings_area import area_keyboard, on_area_page, pick_area
+from handlers.meetings_input import (
+    ZONE_ABBREVIATIONS,
+    message_text,
+    read_end,
+    step_hint,
+)
 from handlers.meetings_pick import invitee_menu, on_invitee_button, on_people_search
-from handlers.meetings_input import ZONE_ABBREVIATIONS, message_text, read_end, step_hint
-from handlers.meetings_view import meeting_body, send_invitation
+from handlers.meetings_view import label, meeting_body, send_invitation
 from models.meetings import Meeting
 from models.officials import Official, Role
 
@@ -232,7 +235,7 @@ async def _ask_deadline(update: Update, context: WilayahContext) -> int:
     draft["suggested_deadline"] = suggestion.isoformat()
     tr = context.tr
     await reply(update, context, "meetings.create.ask_deadline", reply_markup=buttons([[
-        (tr("meetings.buttons.use_suggestion", when=tr.datetime(suggestion, zone)),
+        (label(tr, "meetings.buttons.use_suggestion", when=tr.datetime(suggestion, zone)),
          callbacks.pack(KIND, "dl_suggest"))]]))
     return DEADLINE
 
@@ -242,7 +245,8 @@ async def on_deadline(update: Update, context: WilayahContext) -> int:
     """The RSVP deadline in words ('11/11/2024 12.00'); a date alone means 23.59."""
     draft = _draft(context)
     zone = region_service.timezone_for(draft["area"])
-    deadline = parse_datetime(message_text(update), context.clock, zone, default_time=time(23, 59))
+    deadline = parse_datetime(message_text(update), context.clock, zone,
+                              default_time=time(23, 59))
     return await _set_deadline(update, context, deadline)
 
 

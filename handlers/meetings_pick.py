@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
 from sqlmodel import col, select
+from telegram import InlineKeyboardMarkup, Update
 
 from bot import callbacks
 from bot.context import WilayahContext

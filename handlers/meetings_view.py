@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,11 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE = 4000
 ANSWER_CODES = {"h": RsvpStatus.HADIR, "t": RsvpStatus.TIDAK_HADIR, "w": RsvpStatus.DIWAKILKAN}
 CODE_OF = {status: code for code, status in ANSWER_CODES.items()}
+
+
+def label(tr: Translator, key: str, **values: Any) -> str:
+    """A button label: catalog text with values, but plain (buttons do not render HTML)."""
+    return html.unescape(tr(key, **values))
 
 
 def when(tr: Translator, meeting: Meeting) -> str:

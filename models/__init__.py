@@ -40,3 +40,6 @@ from models.broadcasts import (  # noqa: E402
 
 __all__ += ["Broadcast", "BroadcastContent", "BroadcastDelivery", "BroadcastStatus",
             "DeliveryStatus"]
+from models.reporting import DigestPreference  # noqa: E402
+
+__all__ += ["DigestPreference"]

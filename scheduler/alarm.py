@@ -22,7 +22,7 @@ from bot.db import Database
 from bot.settings import Settings
 from scheduler.broadcast_worker import BroadcastWorker, WorkerOptions
 from scheduler.dispatch import DispatchPolicy, ReminderDispatcher
-from scheduler.leadership import Lease
+from scheduler.leadership import Leadership
 from scheduler.sending import TelegramSender
 
 log = logging.getLogger(__name__)
@@ -30,18 +30,19 @@ log = logging.getLogger(__name__)
 TICK_JOB = "reminders.tick"
 WAKE_JOB = "reminders.wake"
 WORKER_JOB = "broadcasts.start"
+LEADER_RETRY_SECONDS = 5.0
 
 
 class ReminderAlarm:
     """Runs the dispatcher on the safety tick and at the next due moment."""
 
     def __init__(self, job_queue: Any, dispatcher: ReminderDispatcher, clock: Clock, *,
-                 tick_seconds: float, lease: Lease | None = None) -> None:
+                 tick_seconds: float, leadership: Leadership | None = None) -> None:
         self.job_queue = job_queue
         self.dispatcher = dispatcher
         self.clock = clock
         self.tick_seconds = tick_seconds
-        self.lease = lease
+        self.leadership = leadership
         self._lock = asyncio.Lock()
         self._recovered = False
 
@@ -55,7 +56,7 @@ class ReminderAlarm:
 
     async def run(self) -> None:
         """One dispatch pass (never two at once in this process), then re-arm."""
-        if self.lease is not None and not self.lease.held:
+        if not is_leader(self.leadership):
             return
         if self._lock.locked():
             return  # a pass is running; it re-arms when done
@@ -89,24 +90,39 @@ class Scheduler:
     broadcasts: BroadcastWorker
 
 
+def is_leader(leadership: Leadership | None) -> bool:
+    """No leadership configured (one instance by contract), or a lease held right now."""
+    if leadership is None:
+        return True
+    return leadership.lease is not None and leadership.lease.held
+
+
 def install(application: Any, *, database: Database, settings: Settings, clock: Clock,
-            lease: Lease | None = None, broadcast_rate: float = 25.0,
+            leadership: Leadership | None = None, broadcast_rate: float = 25.0,
             sender: TelegramSender | None = None) -> Scheduler:
-    """Wire reminders and broadcasts into the application's JobQueue; call once, at build."""
+    """Wire reminders and broadcasts into the application's JobQueue; call once, at build.
+
+    With `leadership`, nothing is sent until it is acquired (e.g. in post_init) and
+    everything stops when the lease is lost.
+    """
     if application.job_queue is None:
         raise RuntimeError("the scheduler needs PTB's JobQueue (python-telegram-bot[job-queue])")
     sender = sender or TelegramSender(application.bot)
     dispatcher = ReminderDispatcher(database, clock, sender.send_text,
                                     policy=DispatchPolicy.from_settings(settings))
     alarm = ReminderAlarm(application.job_queue, dispatcher, clock,
-                          tick_seconds=settings.reminders.tick_seconds, lease=lease)
+                          tick_seconds=settings.reminders.tick_seconds, leadership=leadership)
     alarm.install()
     worker = BroadcastWorker(database, clock, sender, options=WorkerOptions(rate=broadcast_rate))
 
     def keep_running() -> bool:
-        return bool(application.running) and (lease is None or lease.held)
+        return bool(application.running) and is_leader(leadership)
 
     async def start_worker(_context: Any) -> None:
+        if not is_leader(leadership):  # still standing by: look again shortly
+            application.job_queue.run_once(start_worker, when=LEADER_RETRY_SECONDS,
+                                           name=WORKER_JOB)
+            return
         application.create_task(worker.run(keep_running), name="broadcast-worker")
 
     application.job_queue.run_once(start_worker, when=0, name=WORKER_JOB)

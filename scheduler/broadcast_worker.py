@@ -15,6 +15,7 @@ resent; everyone still pending is sent normally, so the broadcast continues wher
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
@@ -29,7 +30,7 @@ from bot.db import Database
 from bot.i18n import Translator
 from bot.services import broadcasts_delivery as delivery
 from bot.services.broadcasts import progress, set_progress_message
-from models.broadcasts import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus
+from models.broadcasts import Broadcast, BroadcastDelivery, DeliveryStatus
 from models.officials import Official
 from scheduler.broadcast_report import (
     ack_markup,
@@ -40,11 +41,11 @@ from scheduler.broadcast_report import (
 from scheduler.claims import new_worker_id
 from scheduler.sending import (
     DeliveryUncertain,
+    MessageSender,
     PermanentSendError,
     RecipientBlocked,
     RetryLater,
     SendError,
-    MessageSender,
     TransientSendError,
 )
 
@@ -138,10 +139,8 @@ class BroadcastWorker:
                 worked = False
             if not worked:
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.options.idle_seconds)
-                except TimeoutError:
-                    pass
 
     async def run_once(self) -> bool:
         """One round: start due broadcasts, send about a second's worth, update progress."""

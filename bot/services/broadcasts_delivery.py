@@ -25,6 +25,8 @@ from models.officials import Official
 from scheduler.claims import claim_rows
 
 INTERRUPTED = "interrupted: it may or may not have arrived"
+# rows per INSERT, well under SQLite's limit of bound parameters per statement
+INSERT_CHUNK = 500
 
 
 async def start_due_broadcasts(session: AsyncSession, clock: Clock) -> list[int]:
@@ -47,10 +49,10 @@ async def start_due_broadcasts(session: AsyncSession, clock: Clock) -> list[int]
         recipients = await resolve_audience(
             session, Audience.from_json(broadcast.audience), scope=broadcast.scope_code,
             exclude_id=broadcast.sender_id)
-        if recipients:
-            await session.exec(insert(BroadcastDelivery).values([
-                {"broadcast_id": broadcast.id, "official_id": o.id, "chat_id": o.telegram_id,
-                 "status": DeliveryStatus.PENDING, "attempts": 0} for o in recipients]))
+        rows = [{"broadcast_id": broadcast.id, "official_id": o.id, "chat_id": o.telegram_id,
+                 "status": DeliveryStatus.PENDING, "attempts": 0} for o in recipients]
+        for start in range(0, len(rows), INSERT_CHUNK):
+            await session.exec(insert(BroadcastDelivery).values(rows[start:start + INSERT_CHUNK]))
         await session.exec(update(Broadcast).where(col(Broadcast.id) == broadcast.id)
                            .values(total=len(recipients)))
         assert broadcast.id is not None

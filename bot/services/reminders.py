@@ -109,7 +109,6 @@ from bot.errors import Conflict, NotAllowed, NotFound  # noqa: E402
 from bot.services.regions import is_within, scope_of, timezone_for, within_clause  # noqa: E402
 from models.officials import Official  # noqa: E402
 
-
 # ---- local time and quiet hours ---------------------------------------------------------
 
 

@@ -54,6 +54,8 @@ async def test_compose_preview_send_and_acknowledge(harness: Harness) -> None:
     await h.say(ADMIN, "/siaran", expect="Siapa penerimanya")
     await h.say(ADMIN, "semua lurah", expect="pilih penerima")
     await h.press(ADMIN, "Semua Lurah", expect="Tulis isi siaran")
+    await h.restart_bot()  # the draft is kept in the database
+    with_scheduler(h)
     refused = await h.say(ADMIN, "<b>Apel pagi", expect="tidak dapat dikirim")
     assert 'start tag "b"' in (refused.text or "")
     await h.say(ADMIN, "Skor 3 < 5", expect="tidak dapat dikirim")
@@ -62,7 +64,8 @@ async def test_compose_preview_send_and_acknowledge(harness: Harness) -> None:
     await h.sim.send_text(ADMIN, "Apel <b>Senin</b> pukul 07.00 &amp; wajib hadir.")
     summary = await h.sim.wait_for_bot_message(ADMIN, contains="Siap dikirim?")
     assert "(2 pejabat)" in (summary.text or "")
-    copy = [m for m in h.sim.bot_messages(ADMIN) if m.text == "Apel Senin pukul 07.00 & wajib hadir."]
+    copy = [m for m in h.sim.bot_messages(ADMIN)
+            if m.text == "Apel Senin pukul 07.00 & wajib hadir."]
     assert copy and copy[-1].entities[0]["type"] == "bold"
     await h.say(ADMIN, "kirim", expect="tekan salah satu tombol")
     await h.press(ADMIN, "Konfirmasi baca", expect="Minta konfirmasi baca: ya")
@@ -74,7 +77,8 @@ async def test_compose_preview_send_and_acknowledge(harness: Harness) -> None:
     assert not [m for m in h.sim.bot_messages(KUPANG) if "wajib hadir" in (m.text or "")]
     assert not [m for m in h.sim.bot_messages(CAMAT) if "wajib hadir" in (m.text or "")]
 
-    assert await h.press_for_answer(LURAH_A, "Sudah dibaca") == "Terima kasih, sudah tercatat dibaca."
+    thanks = "Terima kasih, sudah tercatat dibaca."
+    assert await h.press_for_answer(LURAH_A, "Sudah dibaca") == thanks
     await h.settle()
     assert h.sim.bot_messages(LURAH_A)[-1].buttons == []
     await h.say(KUPANG, "/profil", expect="Profil")
@@ -88,7 +92,13 @@ async def test_compose_preview_send_and_acknowledge(harness: Harness) -> None:
     await h.press(ADMIN, "Ingatkan yang belum (1)", expect="Pengingat dikirim ke 1")
     reminder = await h.sim.wait_for_bot_message(LURAH_B, contains="Mohon konfirmasi", timeout=5)
     assert "wajib hadir" in (reminder.text or "") and reminder.buttons
-    assert await h.press_for_answer(LURAH_B, "Sudah dibaca") == "Terima kasih, sudah tercatat dibaca."
+    assert await h.press_for_answer(LURAH_B, "Sudah dibaca") == thanks
+
+    await h.official(OTHER_ADMIN, Role.ADMIN, "53.71", name="Admin Kupang")
+    await h.say(OTHER_ADMIN, "/siaran", expect="Siapa penerimanya")
+    await h.press(OTHER_ADMIN, "Semua Camat", expect="Tidak ada pejabat aktif")
+    await h.sim.wait_for_bot_message(OTHER_ADMIN, contains="Siapa penerimanya")
+    await h.say(OTHER_ADMIN, "/batal", expect="Dibatalkan")
 
 
 @pytest.mark.parametrize("harness", [FAST_TICKS], indirect=True)

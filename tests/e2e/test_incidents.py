@@ -92,6 +92,12 @@ async def test_full_report_notification_and_follow_up(harness: Harness) -> None:
         assert not any(ticket in (m.text or "") for m in h.sim.bot_messages(outsider))
 
     await h.press(CAMAT, "Terima", expect="Status: Diterima")
+    popup = await h.press_for_answer(ADMIN, "Accept")  # the camat was faster
+    assert "from Received to Received" in popup
+    refreshed = [m for m in h.sim.bot_messages(ADMIN) if ticket in (m.text or "")]
+    assert len(refreshed) == 1 and "Status: Received" in (refreshed[0].text or "")
+    assert not [t for t, _ in refreshed[0].buttons if "Accept" in t]
+    assert h.sim.bot_messages(ADMIN)[-1].kind == "location"  # an emergency brings its pin
     told = await h.sim.wait_for_bot_message(LURAH, contains="Diterima")
     assert ticket in told.text and "Camat Utara" in told.text
     await h.press(CAMAT, "Tindak lanjuti", expect="catatan")
@@ -294,3 +300,9 @@ async def test_reject_with_reason_and_filter_the_list(harness: Harness) -> None:
     assert fire.ticket in filtered.text and flood.ticket not in filtered.text
     again = await h.press(CAMAT, "Hapus saringan", expect="2 laporan")
     assert flood.ticket in again.text
+    for _ in range(4):
+        await seed(h, people[NEIGHBOUR])
+    first = await h.say(CAMAT, "/laporan", expect="halaman 1/2")
+    assert fire.ticket not in first.text  # the oldest is on the second page
+    second = await h.press(CAMAT, "▶", expect="halaman 2/2")
+    assert fire.ticket in second.text and "6." in second.text

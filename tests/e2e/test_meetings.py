@@ -1,8 +1,8 @@
-"""Rakor through the real bot: create → invite → answer → recap → reschedule → check-in → notulen."""
+"""Rakor through the real bot: invite, answer, recap, reschedule, check-in, notulen."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select
@@ -126,7 +126,8 @@ async def test_rakor_from_invitation_to_notulen(harness: Harness) -> None:
         meeting = await session.get(Meeting, meeting_id)
     assert meeting is not None
     h.clock.shift(meeting.starts_at - timedelta(minutes=20) - h.clock.now())
-    await h.say(LURAH_CIBABAT, "/rapat", expect="Rapat Anda yang akan datang")
+    listed = await h.say(LURAH_CIBABAT, "/rapat", expect="Rapat Anda yang akan datang")
+    assert "1. Rakor <Pilkada> & Logistik" in [text for text, _ in listed.buttons]
     assert "Presensi tercatat" in await h.press_for_answer(LURAH_CIBABAT, "Saya sudah hadir")
     await h.say(ADMIN, "/rapat", expect="Benar-benar hadir (presensi): 1")
     await h.press(ADMIN, "Presensi", expect="Hadir: 1 dari 4")

@@ -10,10 +10,13 @@ from sqlmodel import select
 from bot.clock import FrozenClock
 from bot.db import Database
 from bot.errors import Conflict, NotAllowed
+from bot.i18n import Translator
 from bot.services import reminders
 from bot.services.reminders import PlannedReminder, at_local_time, quiet_release
+from models.drives import Drive
 from models.officials import Role
 from models.reminders import Reminder, ReminderStatus
+from scheduler.render import kind_label, render_reminder
 from tests.unit.test_reminders_support import add_official
 
 QUIET = {"quiet_start": "21:00", "quiet_end": "06:00"}
@@ -112,3 +115,39 @@ async def test_admins_list_and_cancel_reminders_only_in_their_area(
         assert cancelled.status == ReminderStatus.CANCELLED
         with pytest.raises(Conflict):
             await reminders.cancel_reminder(session, clock, reminder_id=cancelled.id, actor=admin)
+
+
+async def test_every_planned_kind_renders_readable_text_in_both_languages(
+        db: Database, clock: FrozenClock) -> None:
+    lurah = await add_official(db, clock, region="53.71.01.1001")  # WITA
+    admin = await add_official(db, clock, role=Role.ADMIN, region="53.71")
+    async with db.session() as session:
+        drive = Drive(region_code="53.71", timezone="Asia/Makassar",
+                      starts_at=utc(2024, 11, 7, 1, 0), ends_at=utc(2024, 11, 7, 8, 0),
+                      place="Kantor Lurah Namosain", target_group="Pemilih pemula",
+                      created_by_id=admin.id, created_at=clock.now(), updated_at=clock.now())
+        session.add(drive)
+        await session.flush()
+        rows = {
+            "drive.before": Reminder(kind="drive.before", target_type="drive",
+                                     target_id=drive.id, recipient_id=lurah.id,
+                                     due_at=clock.now(), created_at=clock.now()),
+            "complaint.escalate_camat": Reminder(
+                kind="complaint.escalate_camat", target_type="complaint", target_id=999,
+                recipient_id=lurah.id, due_at=clock.now(), created_at=clock.now(),
+                payload='{"ticket": "ADU-2024-0007", "due_at": "2024-11-08T00:00:00+00:00"}'),
+            "unknown.kind": Reminder(kind="unknown.kind", target_type="nothing", target_id=1,
+                                     recipient_id=lurah.id, due_at=clock.now(),
+                                     created_at=clock.now(), payload='{"title": "Apel <pagi>"}'),
+        }
+        texts = {kind: (await render_reminder(session, row, Translator("id"), recipient=lurah))
+                 for kind, row in rows.items()}
+        english = await render_reminder(session, rows["drive.before"], Translator("en"),
+                                        recipient=lurah)
+    assert "Kamis, 7 November 2024 pukul 09.00 WITA" in texts["drive.before"][0]
+    assert "Kantor Lurah Namosain" in texts["drive.before"][0]
+    assert "ADU-2024-0007" in texts["complaint.escalate_camat"][0]
+    assert "Jumat, 8 November 2024 pukul 08.00 WITA" in texts["complaint.escalate_camat"][0]
+    assert "Apel &lt;pagi&gt;" in texts["unknown.kind"][0]
+    assert english is not None and "Thursday, 7 November 2024" in english[0]
+    assert kind_label("meeting.rsvp_due", Translator("id")) == "Konfirmasi kehadiran rakor"
