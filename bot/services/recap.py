@@ -7,7 +7,7 @@ Groups are per kecamatan: the first 8 characters of a region code ('32.77.03').
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -69,6 +69,8 @@ class IncidentGroup:
     by_category: dict[str, int]
     by_urgency: dict[str, int]
     by_status: dict[str, int]
+    # category → urgency → count, for the chart's stacked bars
+    by_category_urgency: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -200,20 +202,17 @@ async def _incidents(session: AsyncSession, scope: RecapScope, period: Period,
                _within(Incident.region_code, scope.area_code))
         .group_by(kecamatan, Incident.category, Incident.urgency, Incident.status)
     )
-    totals: dict[str, dict[str, dict[str, int]]] = {}
+    totals: dict[str, IncidentGroup] = {}
     for code, category, urgency, status, count in (await session.exec(query)).all():
-        for key in (code or "", ""):  # "" collects the whole area
-            parts = totals.setdefault(key, {"category": {}, "urgency": {}, "status": {}})
-            _add(parts["category"], str(category), count)
-            _add(parts["urgency"], str(urgency), count)
-            _add(parts["status"], str(status), count)
-
-    def group(code: str, parts: dict[str, dict[str, int]]) -> IncidentGroup:
-        return IncidentGroup(code, "", sum(parts["category"].values()), parts["category"],
-                             parts["urgency"], parts["status"])
-
-    whole = totals.pop("", {"category": {}, "urgency": {}, "status": {}})
-    return group("", whole), [group(code, parts) for code, parts in totals.items()]
+        for key in (code or "-", ""):  # "" collects the whole area
+            group = totals.setdefault(key, IncidentGroup(key, "", 0, {}, {}, {}, {}))
+            _add(group.by_category, str(category), count)
+            _add(group.by_urgency, str(urgency), count)
+            _add(group.by_status, str(status), count)
+            _add(group.by_category_urgency.setdefault(str(category), {}), str(urgency), count)
+    groups = [replace(g, total=sum(g.by_category.values())) for g in totals.values()]
+    whole = next((g for g in groups if g.code == ""), IncidentGroup("", "", 0, {}, {}, {}, {}))
+    return whole, [g for g in groups if g.code != ""]
 
 
 async def _complaints(session: AsyncSession, clock: Clock, scope: RecapScope,

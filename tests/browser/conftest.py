@@ -39,7 +39,7 @@ def chromium_path() -> str:
 @pytest.fixture
 async def demo(tmp_path: Path, sqlite_template: Any) -> AsyncIterator[Any]:
     """`wilayah-bot demo` running in this event loop with fresh demo data."""
-    runtime = demo_runtime(tmp_path / "demo-data", template_db=sqlite_template.path)
+    runtime = demo_runtime(tmp_path / "demo-data", template_db=sqlite_template.path, flood=None)
     async with runtime:
         yield runtime
 
