@@ -55,8 +55,18 @@ class WilayahContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any
     def use_update_language(self, update: object) -> None:
         """Strangers are answered in their Telegram client's language when it is English."""
         user = update.effective_user if isinstance(update, Update) else None
+        chosen = self.user_data.get("language") if user is not None else None
+        if chosen in ("id", "en"):
+            self._language = chosen
+            return
         code = (user.language_code or "") if user else ""
         self._language = "en" if code.startswith("en") else self.settings.bot.default_language
+
+    def set_language(self, language: str) -> None:
+        """Answer the rest of this update in the language just chosen."""
+        self._language = language
+        if self.official is not None:
+            self.official.language = language
 
     @property
     def language(self) -> str:

@@ -148,7 +148,7 @@ def render_recap_chart(recap: Recap, tr: Translator) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="constrained")
+    figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="tight")
     FigureCanvasAgg(figure)
     figure.suptitle(
         _plain(tr("reports.chart.title", area=area_text(tr, recap))) + "\n"

@@ -23,7 +23,7 @@ LURAH = "Lurah Cibabat (Cimahi Utara)"
 
 
 async def test_register_approve_and_use_the_menu(demo_page: DemoPage) -> None:
-    print("BEGIN", round(__import__("time").perf_counter(),2))
+    print("0 BEGIN", round(__import__("time").perf_counter(),2))
     p = demo_page
     await p.open()
     print(round(__import__("time").perf_counter(),2), 'await p.open()')
