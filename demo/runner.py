@@ -9,6 +9,7 @@ import logging
 import shutil
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -23,7 +24,8 @@ from bot.db import Database
 from bot.runner import prepare_database
 from bot.settings import Settings
 from demo.personas import PersonaBook
-from demo.seed import active_officials, seed_officials
+from demo.officials import active_officials
+from demo.seed import seed_officials
 from demo.web.server import DemoWeb
 from handlers.common import sync_menu
 from simulator import BotApiSimulator, FloodLimits
@@ -182,21 +184,28 @@ async def serve_until_stopped(runtime: DemoRuntime) -> None:
                 loop.remove_signal_handler(signum)
 
 
-def _quiet_logs() -> None:
+@contextlib.contextmanager
+def _quiet_logs() -> Iterator[None]:
     """Keep the console to the URL line and real problems unless DEBUG was asked for."""
-    if logging.getLogger().level <= logging.DEBUG:
-        return
-    for name in _CHATTY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+    loggers = [logging.getLogger(name) for name in _CHATTY_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    if logging.getLogger().level > logging.DEBUG:
+        for logger in loggers:
+            logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def run_demo(settings: Settings, *, reset: bool = False, port: int | None = None,
              data_dir: Path | None = None) -> int:
     """`wilayah-bot demo`: block until Ctrl-C; returns the exit code."""
-    _quiet_logs()
     runtime = DemoRuntime(settings, data_dir=data_dir, port=port, reset=reset)
     try:
-        asyncio.run(serve_until_stopped(runtime))
+        with _quiet_logs():
+            asyncio.run(serve_until_stopped(runtime))
     except DemoDataError as problem:
         print(f"wilayah-bot: {problem}", file=sys.stderr)
         return 1

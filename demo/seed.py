@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
 from bot.services import officials as official_service
-from bot.services.regions import describe
 from demo.personas import Persona
-from models.officials import Official, OfficialStatus, Role
-from models.regions import Region
+from models.officials import Official, Role
 
 ADMIN_ROLES = (Role.ADMIN, Role.SUPERADMIN)
 
@@ -36,6 +33,7 @@ async def seed_officials(database: Database, clock: Clock, personas: Iterable[Pe
                     session, clock, telegram_id=persona.telegram_id,
                     full_name=persona.full_name or persona.label, role=persona.role or Role.ADMIN,
                     region_code=persona.region)
+                # `admin add` takes no phone; a real admin would have shared it by now
                 admin.phone = official_service.clean_phone(persona.phone)
                 session.add(admin)
             else:
@@ -45,6 +43,7 @@ async def seed_officials(database: Database, clock: Clock, personas: Iterable[Pe
 
 
 async def _register_and_approve(session: AsyncSession, clock: Clock, persona: Persona) -> Official:
+    """Register like the /start conversation does, then approve as the area's admin."""
     assert persona.role is not None and persona.region is not None
     registration = official_service.Registration(
         telegram_id=persona.telegram_id, role=persona.role, region_code=persona.region,
@@ -57,34 +56,3 @@ async def _register_and_approve(session: AsyncSession, clock: Clock, persona: Pe
         raise LookupError(f"no admin in seed data can approve {persona.label}")
     return await official_service.decide(session, clock, actor=approvers[0],
                                          official_id=applicant.id or 0, approve=True)
-
-
-async def active_officials(database: Database, telegram_ids: Iterable[int]) -> list[Official]:
-    """Active officials among the given Telegram users (to restore their command menus)."""
-    wanted = set(telegram_ids)
-    found = []
-    async with database.session() as session:
-        for telegram_id in sorted(wanted):
-            official = await official_service.by_telegram_id(session, telegram_id)
-            if official is not None and official.status == OfficialStatus.ACTIVE:
-                found.append(official)
-    return found
-
-
-async def describe_personas(database: Database, telegram_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """Role, region and status of each persona that is known to the bot (for the page)."""
-    result: dict[int, dict[str, Any]] = {}
-    async with database.session() as session:
-        for telegram_id in telegram_ids:
-            official = await official_service.by_telegram_id(session, telegram_id)
-            if official is None:
-                continue
-            region = await describe(session, official.region_code) if official.region_code else ""
-            zone = None
-            if official.region_code:
-                row = await session.get(Region, official.region_code)
-                zone = row.timezone if row is not None else None
-            result[telegram_id] = {"name": official.full_name, "role": str(official.role),
-                                   "region": region, "status": str(official.status),
-                                   "timezone": zone}
-    return result

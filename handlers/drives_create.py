@@ -79,6 +79,7 @@ async def start(update: Update, context: WilayahContext) -> int:
 
 @guard(Action.DRIVE_CREATE)
 async def on_area(update: Update, context: WilayahContext) -> int | None:
+    """A superadmin's kab/kota."""
     actor = context.official
     assert actor is not None
     data = _action(update)
@@ -212,6 +213,7 @@ async def _villages(context: WilayahContext, action: str, code: str) -> list[str
 
 @guard(Action.DRIVE_CREATE)
 async def on_start(update: Update, context: WilayahContext) -> int:
+    """When the drive starts, read in the area's own time zone."""
     draft = _draft(context)
     starts_at = parse_datetime(message_text(update), context.clock, _zone(draft))
     if starts_at <= context.clock.now():
@@ -224,6 +226,7 @@ async def on_start(update: Update, context: WilayahContext) -> int:
 
 @guard(Action.DRIVE_CREATE)
 async def on_end(update: Update, context: WilayahContext) -> int:
+    """When it ends: a time on the same day, or a full date and time."""
     draft = _draft(context)
     starts_at = datetime.fromisoformat(draft["starts_at"])
     ends_at = read_end(message_text(update), context, starts_at, _zone(draft))
@@ -235,6 +238,7 @@ async def on_end(update: Update, context: WilayahContext) -> int:
 
 @guard(Action.DRIVE_CREATE)
 async def on_place(update: Update, context: WilayahContext) -> int:
+    """Where residents should come."""
     draft = _draft(context)
     draft["place"], _ = drive_service.check_texts(message_text(update), "-")
     await reply(update, context, "drives.create.ask_group")
@@ -243,6 +247,7 @@ async def on_place(update: Update, context: WilayahContext) -> int:
 
 @guard(Action.DRIVE_CREATE)
 async def on_group(update: Update, context: WilayahContext) -> int:
+    """Who should come; then the targets are asked."""
     draft = _draft(context)
     _, draft["group"] = drive_service.check_texts("-", message_text(update))
     names = await _order_targets(context)
@@ -278,6 +283,7 @@ def parse_counts(text: str, how_many: int) -> list[int]:
 
 @guard(Action.DRIVE_CREATE)
 async def on_counts(update: Update, context: WilayahContext) -> int:
+    """The target counts; then the preview."""
     draft = _draft(context)
     draft["counts"] = parse_counts(message_text(update), len(draft["targets"]))
     return await _show_preview(update, context)
@@ -364,6 +370,7 @@ async def send_schedule(context: WilayahContext, drive: Drive, region: Region, t
 
 
 def register(app: Any) -> None:
+    """The /perekaman_baru conversation."""
     text = filters.TEXT & ~filters.COMMAND
 
     def button(callback: Any) -> CallbackQueryHandler[Any, Any]:

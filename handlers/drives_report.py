@@ -107,6 +107,7 @@ async def hint(update: Update, context: WilayahContext) -> None:
 
 
 def register(app: Any) -> None:
+    """The /realisasi conversation, also entered by the report button."""
     app.add_handler(ConversationHandler(
         name="drives_report",
         persistent=True,

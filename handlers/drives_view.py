@@ -21,6 +21,7 @@ def window(tr: Translator, drive: Drive) -> str:
 
 
 def drive_body(tr: Translator, drive: Drive) -> str:
+    """When, where and for whom."""
     return "\n".join([tr("drives.render.when", when=Html(window(tr, drive))),
                       tr("drives.render.place", place=drive.place),
                       tr("drives.render.group", group=drive.target_group)])
@@ -53,6 +54,7 @@ def announcement(drive: Drive, region: Region) -> str:
 
 
 def percent(done: int, target: int) -> int:
+    """Whole percent of the target reached (0 for a zero target)."""
     return round(100 * done / target) if target else 0
 
 

@@ -36,7 +36,7 @@ from handlers.meetings_view import (
     send_long,
     when,
 )
-from models.meetings import RsvpStatus
+from models.meetings import Meeting, MeetingInvite, RsvpStatus
 from models.officials import Role
 
 COMMANDS = [
@@ -140,7 +140,7 @@ def _meeting_arg(data: str | None) -> int:
 
 @guard(Action.MEETING_RSVP)
 async def on_answer_button(update: Update, context: WilayahContext) -> int:
-    """Hadir is recorded at once; Tidak hadir asks a reason, Diwakilkan the delegate."""
+    """Hadir and Tidak hadir are recorded at once (a reason may follow); Diwakilkan asks who."""
     query, official = update.callback_query, context.official
     assert query is not None and official is not None
     parsed = callbacks.parse(query.data)
@@ -151,32 +151,36 @@ async def on_answer_button(update: Update, context: WilayahContext) -> int:
     async with context.db.session() as session:
         await rsvp_service.ensure_can_answer(session, context.clock, meeting_id=meeting_id,
                                              official=official)
-    draft: dict[str, Any] = {"meeting_id": meeting_id, "answer": str(answer)}
+    draft: dict[str, Any] = {"meeting_id": meeting_id}
     if query.message is not None:
         # the pressed copy of the invitation becomes the one kept up to date
         draft.update(chat_id=query.message.chat.id, message_id=query.message.message_id)
     context.user_data[DRAFT] = draft
     tr = context.tr
+    if answer == RsvpStatus.DIWAKILKAN:
+        await query.answer()
+        await reply(update, context, "meetings.answer.ask_delegate_name")
+        return DELEGATE_NAME
+    await _save_answer(update, context, answer)
+    await query.answer(tr("meetings.answer.saved_popup", answer=tr(f"meetings.rsvp.{answer}")))
     if answer == RsvpStatus.HADIR:
-        await _save_answer(update, context, answer)
-        await query.answer(tr("meetings.answer.saved_popup", answer=tr(f"meetings.rsvp.{answer}")))
+        context.user_data.pop(DRAFT, None)
         return ConversationHandler.END
-    await query.answer()
-    if answer == RsvpStatus.TIDAK_HADIR:
-        await reply(update, context, "meetings.answer.ask_reason", reply_markup=buttons([[
-            (tr("common.buttons.skip"), callbacks.pack("mtg.rsk", meeting_id))]]))
-        return REASON
-    await reply(update, context, "meetings.answer.ask_delegate_name")
-    return DELEGATE_NAME
+    await reply(update, context, "meetings.answer.ask_reason", reply_markup=buttons([[
+        (tr("common.buttons.skip"), callbacks.pack("mtg.rsk", meeting_id))]]))
+    return REASON
 
 
 async def _save_answer(update: Update, context: WilayahContext, answer: RsvpStatus,
-                       **details: str | None) -> None:
-    """Store the answer, keep the invitation message current, confirm in words."""
+                       **details: str | None) -> Meeting:
+    """Store the answer and keep the invitation message showing it."""
     official = context.official
     draft = context.user_data.get(DRAFT) or {}
     assert official is not None
     async with context.db.session() as session:
+        _, before = await rsvp_service.my_invitation(session, meeting_id=draft["meeting_id"],
+                                                     official=official)
+        shown = _shown(before)
         meeting, invite = await rsvp_service.answer_invitation(
             session, context.clock, meeting_id=draft["meeting_id"], official=official,
             answer=answer, rules=context.settings.reminders, **details)
@@ -184,11 +188,23 @@ async def _save_answer(update: Update, context: WilayahContext, answer: RsvpStat
             await record_invitation_message(session, invite_id=invite.id,
                                             chat_id=draft["chat_id"],
                                             message_id=draft["message_id"])
+    if _shown(invite) != shown:
+        # Telegram refuses an edit that changes nothing (the same answer pressed twice)
+        await refresh_invitation(context, meeting, invite, official)
+    return meeting
+
+
+def _shown(invite: MeetingInvite) -> tuple[object, ...]:
+    """What the invitation message shows of an answer, and where that message is."""
+    return (invite.rsvp, invite.delegate_name, invite.delegate_position, invite.reason,
+            invite.chat_id, invite.message_id)
+
+
+async def _confirm(update: Update, context: WilayahContext, meeting: Meeting,
+                   answer: RsvpStatus) -> None:
     context.user_data.pop(DRAFT, None)
-    await refresh_invitation(context, meeting, invite, official)
-    if answer != RsvpStatus.HADIR:
-        await reply(update, context, "meetings.answer.saved", title=meeting.title,
-                    answer=context.tr(f"meetings.rsvp.{answer}"))
+    await reply(update, context, "meetings.answer.saved", title=meeting.title,
+                answer=context.tr(f"meetings.rsvp.{answer}"))
 
 
 @guard(Action.MEETING_RSVP)
@@ -197,22 +213,26 @@ async def on_reason(update: Update, context: WilayahContext) -> int | None:
     if "meeting_id" not in (context.user_data.get(DRAFT) or {}):
         return ConversationHandler.END
     text = update.effective_message.text if update.effective_message else ""
-    await _save_answer(update, context, RsvpStatus.TIDAK_HADIR,
-                       reason=rsvp_service.check_reason(text))
+    meeting = await _save_answer(update, context, RsvpStatus.TIDAK_HADIR,
+                                 reason=rsvp_service.check_reason(text))
+    await _confirm(update, context, meeting, RsvpStatus.TIDAK_HADIR)
     return ConversationHandler.END
 
 
 @guard(Action.MEETING_RSVP)
 async def on_skip_reason(update: Update, context: WilayahContext) -> int | None:
-    """Tidak hadir without a reason."""
-    query = update.callback_query
-    assert query is not None
+    """No reason: the answer already stands."""
+    query, official = update.callback_query, context.official
+    assert query is not None and official is not None
     draft = context.user_data.get(DRAFT) or {}
     if draft.get("meeting_id") != _meeting_arg(query.data):
         raise DomainError("common.errors.stale_button")
+    async with context.db.session() as session:
+        meeting, _ = await rsvp_service.my_invitation(session, meeting_id=draft["meeting_id"],
+                                                      official=official)
     await query.answer()
     await edit_or_send(update, context, context.tr("meetings.answer.reason_skipped"))
-    await _save_answer(update, context, RsvpStatus.TIDAK_HADIR)
+    await _confirm(update, context, meeting, RsvpStatus.TIDAK_HADIR)
     return ConversationHandler.END
 
 
@@ -234,8 +254,9 @@ async def on_delegate_position(update: Update, context: WilayahContext) -> int |
         return ConversationHandler.END
     text = (update.effective_message.text or "") if update.effective_message else ""
     name, position = rsvp_service.check_delegate(draft["delegate_name"], text)
-    await _save_answer(update, context, RsvpStatus.DIWAKILKAN, delegate_name=name,
-                       delegate_position=position)
+    meeting = await _save_answer(update, context, RsvpStatus.DIWAKILKAN, delegate_name=name,
+                                 delegate_position=position)
+    await _confirm(update, context, meeting, RsvpStatus.DIWAKILKAN)
     return ConversationHandler.END
 
 

@@ -64,6 +64,7 @@ async def start_reschedule(update: Update, context: WilayahContext) -> int:
 
 @guard(Action.MEETING_MANAGE)
 async def on_new_start(update: Update, context: WilayahContext) -> int:
+    """The new start, read in the meeting's time zone."""
     draft = _draft(context)
     meeting = await _meeting(context, draft["meeting_id"])
     starts_at = parse_datetime(message_text(update), context.clock, meeting.timezone)
@@ -76,6 +77,7 @@ async def on_new_start(update: Update, context: WilayahContext) -> int:
 
 @guard(Action.MEETING_MANAGE)
 async def on_new_end(update: Update, context: WilayahContext) -> int:
+    """The new end; then ask to confirm."""
     draft = _draft(context)
     meeting = await _meeting(context, draft["meeting_id"])
     starts_at = datetime.fromisoformat(draft["starts_at"])
@@ -144,6 +146,7 @@ async def start_venue(update: Update, context: WilayahContext) -> int:
 
 @guard(Action.MEETING_MANAGE)
 async def on_venue_text(update: Update, context: WilayahContext) -> int:
+    """The new venue in words; a pin may follow."""
     _draft(context)["venue"] = meeting_service.check_venue(message_text(update))
     await reply(update, context, "meetings.create.ask_pin", reply_markup=buttons([[
         (context.tr("common.buttons.skip"), callbacks.pack(KIND, "skip_pin"))]]))
@@ -152,6 +155,7 @@ async def on_venue_text(update: Update, context: WilayahContext) -> int:
 
 @guard(Action.MEETING_MANAGE)
 async def on_venue_pin(update: Update, context: WilayahContext) -> int | None:
+    """The new venue's pin; save and tell everyone."""
     message = update.effective_message
     assert message is not None and message.location is not None
     return await _save_venue(update, context, message.location.latitude,
@@ -160,6 +164,7 @@ async def on_venue_pin(update: Update, context: WilayahContext) -> int | None:
 
 @guard(Action.MEETING_MANAGE)
 async def on_venue_skip(update: Update, context: WilayahContext) -> int | None:
+    """No pin; save and tell everyone."""
     query = update.callback_query
     assert query is not None
     parsed = callbacks.parse(query.data)
@@ -239,6 +244,7 @@ async def _send_minutes(context: WilayahContext, meeting: Meeting, official: Off
 
 
 def register(app: Any) -> None:
+    """The conversation for rescheduling, a new venue and the notulen."""
     text = filters.TEXT & ~filters.COMMAND
 
     def other(step: str) -> MessageHandler[Any, Any]:

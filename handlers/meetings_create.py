@@ -106,6 +106,7 @@ async def on_agenda(update: Update, context: WilayahContext) -> int:
 
 @guard(Action.MEETING_CREATE)
 async def on_skip_agenda(update: Update, context: WilayahContext) -> int | None:
+    """No agenda; on to the start."""
     if _action(update).arg(0) != "skip_agenda":
         raise DomainError("common.errors.stale_button")
     assert update.callback_query is not None
@@ -171,6 +172,7 @@ async def on_pin(update: Update, context: WilayahContext) -> int:
 
 @guard(Action.MEETING_CREATE)
 async def on_skip_pin(update: Update, context: WilayahContext) -> int | None:
+    """No pin; on to the invitees."""
     if _action(update).arg(0) != "skip_pin":
         raise DomainError("common.errors.stale_button")
     assert update.callback_query is not None
@@ -252,6 +254,7 @@ async def on_deadline(update: Update, context: WilayahContext) -> int:
 
 @guard(Action.MEETING_CREATE)
 async def on_deadline_suggestion(update: Update, context: WilayahContext) -> int | None:
+    """Use the suggested RSVP deadline."""
     draft = _draft(context)
     if _action(update).arg(0) != "dl_suggest" or "suggested_deadline" not in draft:
         raise DomainError("common.errors.stale_button")
@@ -358,6 +361,7 @@ async def report_delivery(update: Update, context: WilayahContext, total: int,
 
 
 def register(app: Any) -> None:
+    """The /rapat_baru conversation."""
     text = filters.TEXT & ~filters.COMMAND
 
     def button(callback: Any) -> CallbackQueryHandler[Any, Any]:

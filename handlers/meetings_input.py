@@ -24,6 +24,7 @@ def signed_in(context: WilayahContext) -> Official:
 
 
 def message_text(update: Update) -> str:
+    """The text of the update's message, or an empty string."""
     message = update.effective_message
     return (message.text or "") if message is not None else ""
 

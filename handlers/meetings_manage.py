@@ -194,6 +194,7 @@ async def on_cancel_confirmed(update: Update, context: WilayahContext) -> None:
 
 
 def register(app: Any) -> None:
+    """Recap, reminder, attendance and cancel buttons, and the change conversation."""
     meetings_change.register(app)
     for kind, callback in (("mtg.rc", on_recap), ("mtg.rm", on_remind),
                            ("mtg.at", on_attendance), ("mtg.am", on_attendance),

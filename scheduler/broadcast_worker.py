@@ -50,6 +50,8 @@ from scheduler.sending import (
 )
 
 log = logging.getLogger(__name__)
+# how often to look for deliveries abandoned by a stuck worker (each look scans the table)
+STALE_CHECK_SECONDS = 60.0
 
 
 class Pacer:
@@ -115,6 +117,7 @@ class BroadcastWorker:
         self._active: set[int] = set()
         self._shown: dict[int, _Shown] = {}
         self._rounds = 0
+        self._stale_checked = 0.0
 
     def poke(self) -> None:
         """Look for work now (e.g. right after an admin pressed Kirim)."""
@@ -146,8 +149,10 @@ class BroadcastWorker:
         """One round: start due broadcasts, send about a second's worth, update progress."""
         now = self.clock.now()
         async with self.database.session() as session:
-            await delivery.recover_deliveries(session, worker_id=self.worker_id,
-                                              claimed_before=now - self.options.stale_after)
+            if time.monotonic() - self._stale_checked > STALE_CHECK_SECONDS:
+                self._stale_checked = time.monotonic()
+                await delivery.recover_deliveries(session, worker_id=self.worker_id,
+                                                  claimed_before=now - self.options.stale_after)
             started = await delivery.start_due_broadcasts(session, self.clock)
             active = list(await delivery.sending_broadcasts(session))
         for broadcast_id in started:

@@ -214,3 +214,10 @@ def kind_label(kind: str, t: Translator) -> str:
     """A short human name of a reminder kind, for lists such as /pengingat."""
     key = f"reminders.kinds.{kind.replace('.', '_')}"
     return t(key) if t.has(key) else _kind_label(kind)
+
+
+# ---- the weekly digest (reports feature): its figures travel in the payload --------------
+
+from bot.services.recap_digest import DIGEST_KIND, render_digest  # noqa: E402
+
+RENDERERS[DIGEST_KIND] = render_digest

@@ -49,8 +49,18 @@ def _tidy(axes: Any) -> None:
     axes.tick_params(labelsize=FONT_SIZE - 1)
 
 
+def _legend_below(axes: Any) -> None:
+    """Values are written on the bars, so the x axis gives its room to the legend."""
+    axes.set_xticks([])
+    axes.spines["bottom"].set_visible(False)
+    handles, _ = axes.get_legend_handles_labels()
+    axes.legend(fontsize=FONT_SIZE - 1, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                ncol=max(len(handles), 1), frameon=False)
+
+
 def _incidents(axes: Any, recap: Recap, tr: Translator) -> None:
-    axes.set_title(_plain(tr("reports.chart.incidents")), fontsize=FONT_SIZE + 1, loc="left")
+    axes.set_title(_plain(tr("reports.chart.incidents")), fontsize=FONT_SIZE + 1, loc="left",
+                   fontweight="bold")
     by_category = recap.incidents.by_category
     if not recap.incidents.total:
         _no_data(axes, tr)
@@ -71,8 +81,8 @@ def _incidents(axes: Any, recap: Recap, tr: Translator) -> None:
                   va="center", fontsize=FONT_SIZE - 1)
     axes.set_yticks(positions, [_plain(_short(label(tr, "incident_category", c)))
                                 for c in categories])
-    axes.set_xlim(0, max(by_category.values()) * 1.18)
-    axes.legend(fontsize=FONT_SIZE - 2, loc="lower right", frameon=False)
+    axes.set_xlim(0, max(by_category.values()) * 1.15)
+    _legend_below(axes)
     _tidy(axes)
 
 
@@ -81,7 +91,8 @@ def _complaints(axes: Any, recap: Recap, tr: Translator) -> None:
     title = tr("reports.chart.complaints") if figures.median_resolution_hours is None else tr(
         "reports.chart.complaints_median",
         duration=duration_text(tr, figures.median_resolution_hours))
-    axes.set_title(_plain(title), fontsize=FONT_SIZE + 1, loc="left")
+    axes.set_title(_plain(title), fontsize=FONT_SIZE + 1, loc="left",
+                   fontweight="bold")
     if not figures.received:
         _no_data(axes, tr)
         return
@@ -108,12 +119,13 @@ def _grouped_barh(axes: Any, names: Sequence[str], series: Sequence[tuple[str, l
         axes.bar_label(bars, labels=[value_format.format(v) for v in values],
                        fontsize=FONT_SIZE - 2, padding=2)
     axes.set_yticks(positions, [_plain(_short(name)) for name in names])
-    axes.legend(fontsize=FONT_SIZE - 2, loc="lower right", frameon=False)
+    _legend_below(axes)
     _tidy(axes)
 
 
 def _attendance(axes: Any, recap: Recap, tr: Translator) -> None:
-    axes.set_title(_plain(tr("reports.chart.attendance")), fontsize=FONT_SIZE + 1, loc="left")
+    axes.set_title(_plain(tr("reports.chart.attendance")), fontsize=FONT_SIZE + 1, loc="left",
+                   fontweight="bold")
     groups = [g for g in recap.attendance_by_kecamatan if g.invited][:MAX_BARS]
     if not groups:
         _no_data(axes, tr)
@@ -125,12 +137,12 @@ def _attendance(axes: Any, recap: Recap, tr: Translator) -> None:
         (_plain(tr("reports.chart.check_in_rate")),
          [round((g.check_in_rate or 0) * 100) for g in groups]),
     ], RATE_COLOURS, "{:.0f}%")
-    axes.set_xlim(0, 125)
-    axes.set_xticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"])
+    axes.set_xlim(0, 118)
 
 
 def _drives(axes: Any, recap: Recap, tr: Translator) -> None:
-    axes.set_title(_plain(tr("reports.chart.drives")), fontsize=FONT_SIZE + 1, loc="left")
+    axes.set_title(_plain(tr("reports.chart.drives")), fontsize=FONT_SIZE + 1, loc="left",
+                   fontweight="bold")
     groups = [g for g in recap.drives_by_kecamatan if g.target or g.realised][:MAX_BARS]
     if not groups:
         _no_data(axes, tr)
@@ -140,7 +152,7 @@ def _drives(axes: Any, recap: Recap, tr: Translator) -> None:
         (_plain(tr("reports.chart.target")), [g.target for g in groups]),
         (_plain(tr("reports.chart.realised")), [g.realised for g in groups]),
     ], DRIVE_COLOURS, "{:,.0f}")
-    axes.set_xlim(0, max(max(g.target, g.realised) for g in groups) * 1.25)
+    axes.set_xlim(0, max(max(g.target, g.realised) for g in groups) * 1.2)
 
 
 def render_recap_chart(recap: Recap, tr: Translator) -> bytes:
@@ -148,7 +160,7 @@ def render_recap_chart(recap: Recap, tr: Translator) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="tight")
+    figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     figure.suptitle(
         _plain(tr("reports.chart.title", area=area_text(tr, recap))) + "\n"

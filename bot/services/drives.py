@@ -56,6 +56,7 @@ LurahByRegion = dict[str, list[Official]]
 
 
 def require_admin(actor: Official) -> None:
+    """Only active admins plan drives."""
     if actor.status != OfficialStatus.ACTIVE or actor.role not in ADMIN_ROLES:
         raise DriveNotAllowed()
 
@@ -73,12 +74,14 @@ def organising_area(actor: Official, area_code: str | None = None) -> str:
 
 
 def check_count(count: int) -> int:
+    """A target or realised count: a whole number within reason."""
     if not 0 <= count <= MAX_COUNT:
         raise InvalidInput("drives.errors.count_invalid", limit=MAX_COUNT)
     return count
 
 
 def check_texts(place: str, target_group: str) -> tuple[str, str]:
+    """Trimmed place and target group, or a refusal naming what is wrong."""
     place, target_group = place.strip(), target_group.strip()
     if not place:
         raise InvalidInput("drives.errors.place_empty")
@@ -138,6 +141,7 @@ async def lurah_by_region(session: AsyncSession, codes: Iterable[str]) -> LurahB
 
 
 async def drive_targets(session: AsyncSession, drive_id: int) -> list[DriveTarget]:
+    """The target rows of a drive, by region code."""
     return list((await session.exec(select(DriveTarget).where(
         DriveTarget.drive_id == drive_id).order_by(col(DriveTarget.region_code)))).all())
 

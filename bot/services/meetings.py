@@ -70,6 +70,7 @@ class InviteeSelection:
     official_ids: frozenset[int] = field(default_factory=frozenset)
 
     def is_empty(self) -> bool:
+        """True when nobody would be invited."""
         return not (self.all_camat or self.all_lurah or self.kecamatan_codes
                     or self.official_ids)
 
@@ -140,6 +141,7 @@ def check_texts(title: str, venue: str, agenda: str = "") -> tuple[str, str, str
 
 
 def check_title(title: str) -> str:
+    """The trimmed title, not empty and not too long."""
     title = title.strip()
     if not title:
         raise InvalidMeetingText("meetings.errors.title_empty")
@@ -149,6 +151,7 @@ def check_title(title: str) -> str:
 
 
 def check_agenda(agenda: str) -> str:
+    """The trimmed agenda (may be empty), not too long."""
     agenda = agenda.strip()
     if len(agenda) > MAX_AGENDA_CHARS:
         raise InvalidMeetingText("meetings.errors.agenda_too_long", limit=MAX_AGENDA_CHARS)
@@ -157,6 +160,7 @@ def check_agenda(agenda: str) -> str:
 
 def check_venue(venue: str, latitude: float | None = None,
                 longitude: float | None = None) -> str:
+    """The trimmed venue; a pin, when given, must be complete and in Indonesia."""
     venue = venue.strip()
     if not venue:
         raise InvalidMeetingText("meetings.errors.venue_empty")
@@ -172,11 +176,13 @@ def check_venue(venue: str, latitude: float | None = None,
 
 
 def check_start(now: datetime, starts_at: datetime) -> None:
+    """The start must lie in the future."""
     if ensure_utc(starts_at) <= now:
         raise InvalidSchedule("meetings.errors.start_in_past")
 
 
 def check_end(starts_at: datetime, ends_at: datetime) -> None:
+    """The end must follow the start, within a day."""
     if ensure_utc(ends_at) <= ensure_utc(starts_at):
         raise InvalidSchedule("meetings.errors.end_before_start")
     if ensure_utc(ends_at) - ensure_utc(starts_at) > MAX_DURATION:
@@ -184,6 +190,7 @@ def check_end(starts_at: datetime, ends_at: datetime) -> None:
 
 
 def check_deadline(now: datetime, starts_at: datetime, deadline: datetime) -> None:
+    """Answers close after now and no later than the start."""
     if not now < ensure_utc(deadline) <= ensure_utc(starts_at):
         raise InvalidSchedule("meetings.errors.deadline_invalid")
 

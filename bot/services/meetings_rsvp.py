@@ -60,6 +60,7 @@ async def my_invitation(session: AsyncSession, *, meeting_id: int,
 
 
 def rsvp_open(meeting: Meeting, now: datetime) -> bool:
+    """True while answers are accepted."""
     return meeting.status == MeetingStatus.SCHEDULED and now <= meeting.rsvp_deadline
 
 
@@ -85,6 +86,7 @@ def check_delegate(name: str | None, position: str | None) -> tuple[str, str]:
 
 
 def check_reason(reason: str | None) -> str | None:
+    """The optional reason for Tidak hadir, trimmed; None when blank."""
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON_CHARS:
         raise InvalidInput("meetings.errors.reason_too_long", limit=MAX_REASON_CHARS)

@@ -196,19 +196,20 @@ def area_text(tr: Translator, recap: Recap) -> str:
     return recap.area_name or Html(tr("reports.recap.everywhere"))
 
 
-def recap_text(tr: Translator, recap: Recap, *, title_key: str = "reports.recap.title") -> str:
+def recap_text(tr: Translator, recap: Recap, *, title_key: str = "reports.recap.title",
+               footer: str = "") -> str:
     """The whole recap as one HTML message (under Telegram's 4096 characters)."""
-    head = [tr(title_key, area=area_text(tr, recap)),
-            tr("reports.recap.period", period=period_text(tr, recap.period))]
+    head = "\n".join([tr(title_key, area=area_text(tr, recap)),
+                      tr("reports.recap.period", period=period_text(tr, recap.period))])
+    tail = [footer] if footer else []
     if recap.is_empty:
-        return "\n".join([*head, "", tr("reports.recap.empty")])
+        return "\n\n".join([head, tr("reports.recap.empty"), *tail])
     sections = [incident_lines(tr, recap), complaint_lines(tr, recap),
                 attendance_lines(tr, recap), drive_lines(tr, recap)]
-    text = "\n\n".join(["\n".join(head), *("\n".join(lines) for lines in sections)])
+    text = "\n\n".join([head, *("\n".join(lines) for lines in sections), *tail])
     if len(text) > MAX_MESSAGE:  # only with very many kecamatan: keep the totals
-        sections = [lines[:5] for lines in sections]
-        text = "\n\n".join(["\n".join(head), *("\n".join(lines) for lines in sections)])
-    return text[:MAX_MESSAGE]
+        text = "\n\n".join([head, *("\n".join(lines[:4]) for lines in sections), *tail])
+    return text
 
 
 def chart_caption(tr: Translator, recap: Recap) -> str:

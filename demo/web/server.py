@@ -17,7 +17,7 @@ from aiohttp import web
 from bot.db import Database
 from bot.i18n import Translator
 from demo.personas import Persona, PersonaBook, seed_data
-from demo.seed import describe_personas
+from demo.officials import describe_personas
 from demo.web.views import chat_view, event_view, menu_commands, message_view
 from simulator import BotApiSimulator
 
@@ -64,7 +64,8 @@ class DemoWeb:
         router.add_get(chat + "/messages", self._persona_route(self.messages))
         router.add_get(chat + "/commands", self._persona_route(self.commands))
         for action in ("text", "contact", "location", "photo", "document", "press"):
-            router.add_post(f"{chat}/{action}", self._persona_route(getattr(self, f"send_{action}")))
+            send = getattr(self, f"send_{action}")
+            router.add_post(f"{chat}/{action}", self._persona_route(send))
 
     # -- lifecycle -----------------------------------------------------------------------------
 

@@ -36,10 +36,17 @@ def chromium_path() -> str:
     return path
 
 
+def fresh_artifacts_dir(name: str) -> Path:
+    """test-artifacts/browser/<test>/, emptied so old screenshots never mislead."""
+    directory = ARTIFACTS / name
+    shutil.rmtree(directory, ignore_errors=True)
+    return directory
+
+
 @pytest.fixture
 async def demo(tmp_path: Path, sqlite_template: Any) -> AsyncIterator[Any]:
     """`wilayah-bot demo` running in this event loop with fresh demo data."""
-    runtime = demo_runtime(tmp_path / "demo-data", template_db=sqlite_template.path, flood=None)
+    runtime = demo_runtime(tmp_path / "demo-data", template_db=sqlite_template.path)
     async with runtime:
         yield runtime
 
@@ -67,9 +74,10 @@ async def demo_page(request: pytest.FixtureRequest, demo: Any,
     """A desktop-sized tab on the demo page; screenshots go to test-artifacts/browser/<test>/."""
     from tests.browser.demo_page import DemoPage
 
+    artifacts = fresh_artifacts_dir(request.node.name)
     async with open_chromium(tmp_path, DESKTOP) as context:
         page = context.pages[0] if context.pages else await context.new_page()
-        yield DemoPage(page, demo.url, ARTIFACTS / request.node.name)
+        yield DemoPage(page, demo.url, artifacts)
 
 
 @pytest.fixture
@@ -78,6 +86,7 @@ async def phone_page(request: pytest.FixtureRequest, demo: Any,
     """The same page on a phone-sized viewport."""
     from tests.browser.demo_page import DemoPage
 
+    artifacts = fresh_artifacts_dir(request.node.name + "-phone")
     async with open_chromium(tmp_path, PHONE) as context:
         page = context.pages[0] if context.pages else await context.new_page()
-        yield DemoPage(page, demo.url, ARTIFACTS / (request.node.name + "-phone"))
+        yield DemoPage(page, demo.url, artifacts)

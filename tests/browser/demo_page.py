@@ -27,10 +27,16 @@ class DemoPage:
 
     # -- personas ------------------------------------------------------------------------------
 
-    async def switch_persona(self, label: str) -> None:
-        """Choose a persona in the side list (opening the drawer on a phone)."""
+    async def open_persona_drawer(self) -> None:
+        """On a phone, slide in the persona list (it is always shown on a desktop)."""
         if await self.page.locator("#open-sidebar").is_visible():
             await self.page.locator("#open-sidebar").click()
+            await self.page.wait_for_function(
+                "document.getElementById('sidebar').getBoundingClientRect().left >= 0")
+
+    async def switch_persona(self, label: str) -> None:
+        """Choose a persona in the side list (opening the drawer on a phone)."""
+        await self.open_persona_drawer()
         await self.persona(label).click()
         await expect(self.page.locator("#acting-name")).to_have_text(label)
 
@@ -77,20 +83,26 @@ class DemoPage:
 
     # -- attachments ---------------------------------------------------------------------------
 
-    async def send_location(self, place: str) -> None:
+    async def send_location(self, place: str, *, screenshot: str | None = None) -> None:
+        """Send one of the preset places (screenshot: name of a shot of the filled dialog)."""
         await self.page.locator("#attach-button").click()
         await self.page.locator("[data-attach=location]").click()
         await self.page.locator("#place-list").get_by_role("button", name=place).click()
+        if screenshot is not None:
+            await self.screenshot(screenshot)
         await self.page.locator("#send-location").click()
         await expect(self.bubbles(from_bot=False).locator(".map").last).to_be_visible()
 
-    async def send_sample(self, kind: str, caption: str = "") -> None:
+    async def send_sample(self, kind: str, caption: str = "", *,
+                          screenshot: str | None = None) -> None:
         """Send the page's sample photo or document ("photo" or "document")."""
         await self.page.locator("#attach-button").click()
         await self.page.locator(f"[data-attach={kind}]").click()
         await self.page.locator("#upload-sample").click()
         await expect(self.page.locator("#upload-send")).to_be_enabled()
         await self.page.locator("#upload-caption").fill(caption)
+        if screenshot is not None:
+            await self.screenshot(screenshot)
         await self.page.locator("#upload-send").click()
         media = ".photo" if kind == "photo" else ".file"
         await expect(self.bubbles(from_bot=False).locator(media).last).to_be_visible()

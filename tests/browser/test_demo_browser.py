@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from tests.browser.conftest import in_ci
 
@@ -23,95 +24,55 @@ LURAH = "Lurah Cibabat (Cimahi Utara)"
 
 
 async def test_register_approve_and_use_the_menu(demo_page: DemoPage) -> None:
-    print("0 BEGIN", round(__import__("time").perf_counter(),2))
     p = demo_page
     await p.open()
-    print(round(__import__("time").perf_counter(),2), 'await p.open()')
     await expect(p.page.locator("#start-button")).to_be_visible()
-    print(round(__import__("time").perf_counter(),2), 'await expect(p.page.locator("#start-button")).to_be_visible(')
     await p.screenshot("first-sight")
-    print(round(__import__("time").perf_counter(),2), 'await p.screenshot("first-sight")')
 
     await p.switch_persona(NEWCOMER)
-    print(round(__import__("time").perf_counter(),2), 'await p.switch_persona(NEWCOMER)')
     await p.start()
-    print(round(__import__("time").perf_counter(),2), 'await p.start()')
     await p.wait_for_bubble("Apa jabatan Anda?")
-    print(round(__import__("time").perf_counter(),2), 'await p.wait_for_bubble("Apa jabatan Anda?")')
     await p.screenshot("registration-role")
-    print(round(__import__("time").perf_counter(),2), 'await p.screenshot("registration-role")')
     await p.press("Lurah / Kepala Desa", expect_text="kabupaten/kota")
-    print(round(__import__("time").perf_counter(),2), 'await p.press("Lurah / Kepala Desa", expect_text="kabupaten/')
     await p.press("Kota Cimahi", expect_text="Kota Cimahi")
-    print(round(__import__("time").perf_counter(),2), 'await p.press("Kota Cimahi", expect_text="Kota Cimahi")')
     await p.press("Cimahi Utara", expect_text="Cimahi Utara")
-    print(round(__import__("time").perf_counter(),2), 'await p.press("Cimahi Utara", expect_text="Cimahi Utara")')
     await p.press("Cibabat", expect_text="nama lengkap")
-    print(round(__import__("time").perf_counter(),2), 'await p.press("Cibabat", expect_text="nama lengkap")')
     await p.send_text("Dewi Kartika")
-    print(round(__import__("time").perf_counter(),2), 'await p.send_text("Dewi Kartika")')
     await p.wait_for_bubble("NIP")
-    print(round(__import__("time").perf_counter(),2), 'await p.wait_for_bubble("NIP")')
     await p.press("Lewati", expect_text="bagikan nomor")
-    print(round(__import__("time").perf_counter(),2), 'await p.press("Lewati", expect_text="bagikan nomor")')
     await expect(p.page.locator("#reply-keyboard")).to_be_visible()
-    print(round(__import__("time").perf_counter(),2), 'await expect(p.page.locator("#reply-keyboard")).to_be_visibl')
     await p.screenshot("share-contact-keyboard")
-    print(round(__import__("time").perf_counter(),2), 'await p.screenshot("share-contact-keyboard")')
     await p.reply_button("Bagikan nomor saya")
-    print(round(__import__("time").perf_counter(),2), 'await p.reply_button("Bagikan nomor saya")')
     summary = await p.wait_for_bubble("Periksa data")
     await expect(summary).to_contain_text("Cibabat, Cimahi Utara, Kota Cimahi")
-    print(round(__import__("time").perf_counter(),2), 'await expect(summary).to_contain_text("Cibabat, Cimahi Utara')
     await expect(p.page.locator("#reply-keyboard")).to_be_hidden()
-    print(round(__import__("time").perf_counter(),2), 'await expect(p.page.locator("#reply-keyboard")).to_be_hidden')
     await p.screenshot("registration-summary")
-    print(round(__import__("time").perf_counter(),2), 'await p.screenshot("registration-summary")')
     await p.press("Kirim", expect_text="menunggu persetujuan")
-    print(round(__import__("time").perf_counter(),2), 'await p.press("Kirim", expect_text="menunggu persetujuan")')
     await expect(p.persona(ADMIN).locator(".unread")).to_have_text("1")
-    print(round(__import__("time").perf_counter(),2), 'await expect(p.persona(ADMIN).locator(".unread")).to_have_te')
     await p.screenshot("waiting-for-approval")
-    print(round(__import__("time").perf_counter(),2), 'await p.screenshot("waiting-for-approval")')
 
     await p.switch_persona(ADMIN)
-    print(round(__import__("time").perf_counter(),2), 'await p.switch_persona(ADMIN)')
     request = await p.wait_for_bubble("Pendaftaran baru")
     await expect(request).to_contain_text("Dewi Kartika")
-    print(round(__import__("time").perf_counter(),2), 'await expect(request).to_contain_text("Dewi Kartika")')
     await p.screenshot("admin-approval-request")
-    print(round(__import__("time").perf_counter(),2), 'await p.screenshot("admin-approval-request")')
     await p.press("Setujui")
-    print(round(__import__("time").perf_counter(),2), 'await p.press("Setujui")')
     # the request is edited in place: same bubble, buttons gone
     await expect(p.bubbles().filter(has_text="disetujui")).to_have_count(1)
-    print(round(__import__("time").perf_counter(),2), 'await expect(p.bubbles().filter(has_text="disetujui")).to_ha')
     await expect(p.bubbles().filter(has_text="Pendaftaran baru")).to_have_count(0)
-    print(round(__import__("time").perf_counter(),2), 'await expect(p.bubbles().filter(has_text="Pendaftaran baru")')
     await expect(p.page.locator(".inline-keyboard").get_by_role("button", name="Setujui"))\
         .to_have_count(0)
     await p.screenshot("admin-approved")
-    print(round(__import__("time").perf_counter(),2), 'await p.screenshot("admin-approved")')
 
     await p.switch_persona(NEWCOMER)
-    print(round(__import__("time").perf_counter(),2), 'await p.switch_persona(NEWCOMER)')
     await p.wait_for_bubble("Menu Lurah")
-    print(round(__import__("time").perf_counter(),2), 'await p.wait_for_bubble("Menu Lurah")')
     await expect(p.persona(NEWCOMER).locator(".persona-sub")).to_contain_text("Dewi Kartika")
-    print(round(__import__("time").perf_counter(),2), 'await expect(p.persona(NEWCOMER).locator(".persona-sub")).to')
     await p.screenshot("newcomer-lurah-menu")
-    print(round(__import__("time").perf_counter(),2), 'await p.screenshot("newcomer-lurah-menu")')
     await p.send_text("/profil")
-    print(round(__import__("time").perf_counter(),2), 'await p.send_text("/profil")')
     profile = await p.wait_for_bubble("Profil Anda")
     await expect(profile).to_contain_text("Cibabat")
-    print(round(__import__("time").perf_counter(),2), 'await expect(profile).to_contain_text("Cibabat")')
     await p.page.locator("#menu-button").click()
-    print(round(__import__("time").perf_counter(),2), 'await p.page.locator("#menu-button").click()')
     await expect(p.page.locator("#command-menu")).to_contain_text("/lapor")
-    print(round(__import__("time").perf_counter(),2), 'await expect(p.page.locator("#command-menu")).to_contain_tex')
     await p.screenshot("command-menu")
-    print(round(__import__("time").perf_counter(),2), 'await p.screenshot("command-menu")')
 
 
 async def test_language_switch_from_the_command_menu(demo_page: DemoPage) -> None:
@@ -140,10 +101,14 @@ async def test_attachments_live_edits_and_persona_history(demo_page: DemoPage, d
     await p.bubbles().filter(has_text="Menu Lurah").locator(".tg-bot-command",
                                                              has_text="/profil").click()
     await p.wait_for_bubble("Profil Anda")
-    await p.send_location("Kantor Kelurahan Cibabat, Cimahi")
-    await p.send_sample("photo", caption="Foto uji")
+    await p.page.locator("#attach-button").click()
+    await p.screenshot("attach-menu")
+    await p.page.locator("#attach-button").click()
+    await p.send_location("Kantor Kelurahan Cibabat, Cimahi", screenshot="location-dialog")
+    await p.send_sample("photo", caption="Foto uji", screenshot="photo-dialog")
     await p.send_sample("document")
-    await expect(p.bubbles(from_bot=False).filter(has_text="Foto uji").locator("img")).to_be_visible()
+    photo = p.bubbles(from_bot=False).filter(has_text="Foto uji").locator("img")
+    await expect(photo).to_be_visible()
     await p.screenshot("attachments")
 
     # the bot edits and deletes messages through the real Bot API: the page follows live
@@ -164,6 +129,15 @@ async def test_attachments_live_edits_and_persona_history(demo_page: DemoPage, d
     await expect(p.bubbles().filter(has_text="Status: diterima")).to_have_count(0)
     await p.screenshot("edited-and-deleted")
 
+    # a button nobody handles any more is answered with a popup (show_alert)
+    await demo.app.bot.send_message(chat_id, "Pesan lama", reply_markup=InlineKeyboardMarkup(
+        [[InlineKeyboardButton("Tombol lama", callback_data="w1:old")]]))
+    await p.press("Tombol lama")
+    await expect(p.page.locator("#alert-dialog")).to_contain_text("tidak berlaku")
+    await p.screenshot("alert-popup")
+    await p.page.locator("#alert-dialog").get_by_role("button", name="OK").click()
+    await expect(p.page.locator("#alert-dialog")).to_be_hidden()
+
     # each persona keeps its own chat
     await p.switch_persona("Camat Cimahi Utara")
     await expect(p.page.locator("#start-button")).to_be_visible()
@@ -176,7 +150,10 @@ async def test_phone_sized_page(phone_page: DemoPage) -> None:
     p = phone_page
     await p.open()
     await p.screenshot("phone-first-sight")
-    await p.switch_persona("Camat Kelapa Lima")
+    await p.open_persona_drawer()
+    await p.screenshot("phone-persona-drawer")
+    await p.persona("Camat Kelapa Lima").click()
+    await expect(p.page.locator("#acting-name")).to_have_text("Camat Kelapa Lima")
     await p.start()
     await p.wait_for_bubble("Menu Camat")
     await p.screenshot("phone-camat-menu")

@@ -202,3 +202,28 @@ async def test_cancel_stops_the_rest(harness: Harness) -> None:
     await h.official(OTHER_ADMIN, Role.ADMIN, "53.71", name="Admin Kupang")
     await h.say(OTHER_ADMIN, "/siaran_status", expect="Belum ada siaran")
     assert "tidak berwenang" in await h.forge(OTHER_ADMIN, "w1:bc.cancel:1")
+
+
+@pytest.mark.parametrize("harness", [FAST_TICKS], indirect=True)
+async def test_a_restart_midway_resumes_without_duplicates(harness: Harness) -> None:
+    h = harness
+    with_scheduler(h)
+    await h.official(ADMIN, Role.ADMIN, "32.77", name="Admin Tapem")
+    recipients = list(range(300_001, 300_061))
+    async with h.db.session() as session:
+        for telegram_id in recipients:
+            await h.sim.add_user(telegram_id, "Lurah", started=True)
+            session.add(Official(telegram_id=telegram_id, full_name=f"Lurah {telegram_id}",
+                                 role=Role.LURAH, region_code="32.77.02.1001",
+                                 status=OfficialStatus.ACTIVE, created_at=h.clock.now()))
+    await compose_to_lurahs(h, "Jadwal posyandu bulan ini")
+    await h.press(ADMIN, "Kirim", expect="diterima")
+    await h.sim.wait_for_bot_message(ADMIN, contains="sedang dikirim")
+    await asyncio.sleep(0.8)
+    await h.restart_bot()
+    delivered_before = sum(1 for t in recipients if h.sim.bot_messages(t))
+    assert 0 < delivered_before < len(recipients)
+    with_scheduler(h)
+    report = await h.sim.wait_for_bot_message(ADMIN, contains="Laporan siaran", timeout=15)
+    assert "Terkirim 60 dari 60" in (report.text or "")
+    assert all(len(h.sim.bot_messages(t)) == 1 for t in recipients)

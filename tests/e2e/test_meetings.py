@@ -13,7 +13,7 @@ from models.officials import Role
 from tests.e2e.harness import Harness
 
 WIB = ZoneInfo("Asia/Jakarta")
-ADMIN, KUPANG_ADMIN = 1001, 1002
+ADMIN, KUPANG_ADMIN, SUPERADMIN = 1001, 1002, 1003
 CAMAT_UTARA, CAMAT_SELATAN = 2001, 2002
 LURAH_CIBABAT, LURAH_PASIRKALIKI, LURAH_ALAK = 3001, 3002, 3003
 
@@ -157,6 +157,11 @@ async def test_new_venue_and_cancel_reach_every_invitee(harness: Harness) -> Non
     located = await h.press(LURAH_CIBABAT, "Lihat lokasi")
     assert located.kind == "location"
     await h.press_for_answer(LURAH_CIBABAT, "Hadir")
+    await h.sim.wait_for_bot_message(CAMAT_UTARA, contains="Undangan Rapat")
+    await h.press(CAMAT_UTARA, "Tidak hadir", expect="alasannya")
+    await h.press(CAMAT_UTARA, "Lewati", expect="Tanpa alasan")
+    await h.sim.wait_for_bot_message(CAMAT_UTARA, contains="Terima kasih")
+    assert "Jawaban Anda: Tidak hadir" in (h.sim.bot_messages(CAMAT_UTARA)[0].text or "")
     await h.say(ADMIN, "/rapat", expect="Rakor Bulanan")
     await h.press(ADMIN, "Ubah tempat", expect="tempat yang baru")
     await h.say(ADMIN, "x" * 301, expect="terlalu panjang")
@@ -186,3 +191,15 @@ async def test_a_draft_survives_a_restart_and_batal_drops_it(harness: Harness) -
     await h.say(ADMIN, "besok 10.00", expect="belum mengerti")
     assert "tidak berlaku" in await h.forge(ADMIN, pack("mtgn", "send"))
     await h.say(LURAH_CIBABAT, "/rapat_baru", expect="tidak tersedia untuk peran Anda")
+
+
+async def test_a_superadmin_first_chooses_the_area_and_its_time_zone(harness: Harness) -> None:
+    h = harness
+    await h.official(SUPERADMIN, Role.SUPERADMIN, None, name="Superadmin")
+    await h.say(SUPERADMIN, "/rapat_baru", expect="kabupaten/kota mana")
+    await h.say(SUPERADMIN, "Kupang", expect="pilih kabupaten/kota")
+    await h.press(SUPERADMIN, "Kota Kupang", expect="judul rapat")
+    await h.say(SUPERADMIN, "Rakor Kota Kupang", expect="agendanya")
+    await h.press(SUPERADMIN, "Lewati", expect="(waktu WITA)")
+    reply = await h.say(SUPERADMIN, "lusa 13.30", expect="Jam berapa selesai")
+    assert "pukul 13.30 WITA" in reply.text

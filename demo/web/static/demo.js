@@ -5,8 +5,8 @@
   const DATA = JSON.parse(document.getElementById("demo-data").textContent);
   const L = DATA.labels;
   const $ = (id) => document.getElementById(id);
-  const timeFormat = new Intl.DateTimeFormat("id-ID", { hour: "2-digit", minute: "2-digit" });
-  const dayFormat = new Intl.DateTimeFormat("id-ID", { day: "numeric", month: "long", year: "numeric" });
+  const { el, icon, dayKey, dayLabel, formatSize, buildRow } = window.WilayahBubbles(
+    L, DATA.places, (messageId, data, button) => pressButton(messageId, data, button));
 
   const state = {
     personas: DATA.personas,
@@ -20,13 +20,6 @@
     busy: "",
     upload: null,          // {mode, blob, name}
   };
-
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
 
   // --- talking to the demo server ----------------------------------------------------------
   async function api(path, options = {}) {
@@ -136,20 +129,16 @@
     const id = state.current;
     const view = await api(`/api/chats/${id}/messages`);
     if (id !== state.current) return;
-    state.messages = new Map(view.messages.map((m) => [m.id, m]));
+    const loaded = new Map(view.messages.map((m) => [m.id, m]));
+    const newest = Math.max(0, ...loaded.keys());
+    // keep what the event stream delivered while the history was on its way
+    for (const m of state.messages.values()) {
+      if (m.chat_id === id && m.id > newest) loaded.set(m.id, m);
+    }
+    state.messages = loaded;
     renderMessages();
     setReplyKeyboard(view.reply_keyboard);
     scrollToBottom();
-  }
-
-  const dayKey = (date) => new Date(date * 1000).toDateString();
-  function dayLabel(date) {
-    const day = new Date(date * 1000);
-    const today = new Date();
-    const yesterday = new Date(Date.now() - 86400000);
-    if (day.toDateString() === today.toDateString()) return L.today;
-    if (day.toDateString() === yesterday.toDateString()) return L.yesterday;
-    return dayFormat.format(day);
   }
 
   function renderMessages() {
@@ -208,127 +197,6 @@
     box.scrollTop = box.scrollHeight;
   };
 
-  function formatSize(bytes) {
-    if (!bytes && bytes !== 0) return "";
-    if (bytes < 1024) return `${bytes} B`;
-    if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-    return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-  }
-
-  function placeName(location) {
-    const near = DATA.places.find((place) => Math.abs(place.latitude - location.latitude) < 0.0005
-      && Math.abs(place.longitude - location.longitude) < 0.0005);
-    return near ? near.name : L.location;
-  }
-
-  function buildMedia(m, bubble) {
-    if (m.photo) {
-      const img = el("img", "photo");
-      img.src = m.photo.url;
-      img.alt = "";
-      if (m.photo.width && m.photo.height) img.style.aspectRatio = `${m.photo.width} / ${m.photo.height}`;
-      bubble.append(img);
-    }
-    if (m.document) {
-      const link = el("a", "file");
-      link.href = m.document.url;
-      link.target = "_blank";
-      link.download = m.document.name;
-      const ext = (m.document.name.split(".").pop() || "").slice(0, 4).toUpperCase();
-      const info = el("span");
-      info.append(el("span", "file-name", m.document.name),
-        el("span", "file-size", formatSize(m.document.size)));
-      link.append(el("span", "file-icon", ext || "FILE"), info);
-      bubble.append(link);
-    }
-    if (m.location) {
-      const map = el("div", "map");
-      map.append(el("span", "pin", "📍"));
-      const caption = el("div", "map-caption");
-      const { latitude, longitude } = m.location;
-      caption.append(el("b", null, placeName(m.location)),
-        `${latitude.toFixed(5)}, ${longitude.toFixed(5)}`);
-      bubble.append(map, caption);
-    }
-    if (m.contact) {
-      const card = el("div", "contact");
-      const info = el("span");
-      info.append(el("b", null, m.contact.name || L.contact), el("br"), m.contact.phone || "");
-      card.append(el("span", `avatar c${m.chat_id % 7}`, "👤"), info);
-      bubble.append(card);
-    }
-    if (m.sticker) bubble.append(el("div", "sticker", m.sticker));
-  }
-
-  // Telegram makes every /command in a message tappable, also in the bot's own messages
-  const COMMAND_RE = /(^|[\s(])(\/[A-Za-z0-9_]{1,32})(?![\w/@])/g;
-  function linkCommands(root) {
-    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-    const found = [];
-    while (walker.nextNode()) {
-      const node = walker.currentNode;
-      if (node.data.includes("/") && !node.parentElement.closest("a, code, pre, .tg-bot-command")) {
-        found.push(node);
-      }
-    }
-    for (const node of found) {
-      const parts = document.createDocumentFragment();
-      let last = 0;
-      for (const match of node.data.matchAll(COMMAND_RE)) {
-        const start = match.index + match[1].length;
-        parts.append(node.data.slice(last, start), el("span", "tg-bot-command", match[2]));
-        last = start + match[2].length;
-      }
-      if (last === 0) continue;
-      parts.append(node.data.slice(last));
-      node.replaceWith(parts);
-    }
-  }
-
-  function buildRow(m) {
-    const row = el("div", `row ${m.from_bot ? "in" : "out"}`);
-    row.dataset.id = m.id;
-    const bubble = el("div", "bubble");
-    buildMedia(m, bubble);
-    const meta = el("span", "meta", (m.edited ? `${L.edited} ` : "") + timeFormat.format(new Date(m.date * 1000)));
-    if (m.html) {
-      const text = el("div", "text");
-      text.innerHTML = m.html;  // rendered by the simulator's safe_html: whitelisted tags only
-      linkCommands(text);
-      text.append(meta);
-      bubble.append(text);
-    } else {
-      bubble.append(meta);
-    }
-    row.append(bubble);
-    if (m.buttons && m.buttons.length) row.append(buildInlineKeyboard(m));
-    return row;
-  }
-
-  function buildInlineKeyboard(m) {
-    const keyboard = el("div", "inline-keyboard");
-    for (const buttons of m.buttons) {
-      const row = el("div", "inline-row");
-      for (const b of buttons) {
-        if (b.url) {
-          const link = el("a", null, b.text);
-          link.href = b.url;
-          link.target = "_blank";
-          link.rel = "noopener noreferrer";
-          row.append(link);
-          continue;
-        }
-        const button = el("button", null, b.text);
-        button.type = "button";
-        button.disabled = !b.data;
-        button.addEventListener("click", () => pressButton(m.id, b.data, button));
-        row.append(button);
-      }
-      keyboard.append(row);
-    }
-    return keyboard;
-  }
-
   async function pressButton(messageId, data, button) {
     button.classList.add("pending");
     setTimeout(() => button.classList.remove("pending"), 8000);
@@ -361,7 +229,7 @@
       const row = el("div", "reply-row");
       for (const b of buttons) {
         const button = el("button", b.request_contact || b.request_location ? "request" : null,
-          (b.request_contact ? "👤 " : b.request_location ? "📍 " : "") + b.text);
+          b.text);
         button.type = "button";
         button.addEventListener("click", () => {
           if (b.request_contact) sendContact();
@@ -489,7 +357,8 @@
     const list = $("place-list");
     list.replaceChildren();
     for (const place of DATA.places) {
-      const button = el("button", null, `📍 ${place.name}`);
+      const button = el("button");
+      button.append(icon("pin", "place-icon"), place.name);
       button.type = "button";
       button.addEventListener("click", () => {
         $("latitude").value = place.latitude;
@@ -532,7 +401,7 @@
       img.alt = "";
       preview.replaceChildren(img);
     } else {
-      preview.replaceChildren(el("span", null, `📄 ${name} (${formatSize(blob.size)})`));
+      preview.replaceChildren(el("span", null, `${name} (${formatSize(blob.size)})`));
     }
     $("upload-send").disabled = false;
   }
@@ -554,9 +423,9 @@
     g.fillStyle = "#990000";
     g.beginPath(); g.moveTo(280, 262); g.lineTo(400, 180); g.lineTo(520, 262); g.fill();
     g.fillStyle = "#ffffff";
-    g.font = "bold 36px sans-serif";
+    g.font = "bold 44px sans-serif";
     g.fillText(L.sampleCaption, 28, 560);
-    g.font = "24px sans-serif";
+    g.font = "bold 30px sans-serif";
     g.fillText(new Date().toLocaleString("id-ID"), 28, 60);
     canvas.toBlob((blob) => chooseUpload(blob, "foto-contoh.jpg"), "image/jpeg", 0.85);
   }
