@@ -38,7 +38,8 @@ class Persona:
     def public(self) -> dict[str, Any]:
         """What the page needs to know (no NIP)."""
         return {"user_id": self.telegram_id, "label": self.label, "group": self.group,
-                "first_name": self.first_name, "last_name": self.last_name}
+                "first_name": self.first_name, "last_name": self.last_name,
+                "seeded_official": self.is_official}
 
 
 @dataclass(frozen=True)

@@ -23,14 +23,12 @@ from bot.clock import SystemClock
 from bot.db import Database
 from bot.runner import prepare_database
 from bot.settings import Settings
-from demo.personas import PersonaBook
 from demo.officials import active_officials
+from demo.personas import PersonaBook
 from demo.seed import seed_officials
 from demo.web.server import DemoWeb
 from handlers.common import sync_menu
 from simulator import BotApiSimulator, FloodLimits
-
-log = logging.getLogger("wilayah.demo")
 
 DEMO_TOKEN = "7000000001:DEMO-wilayah-simulated-bot"
 DEFAULT_DATA_DIR = Path("demo-data")

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.db import Database
+from scheduler.alarm import is_leader
 from scheduler.leadership import AnotherInstanceRunning, Leadership, acquire_leadership
 
 
@@ -56,3 +57,15 @@ async def test_postgres_standby_takes_over_when_the_leader_dies(
         await standby.release()
         await leader.release()
         await standby_db.dispose()
+
+
+async def test_nothing_is_sent_before_leadership_is_acquired(db: Database) -> None:
+    leadership = Leadership(db, lock_name="test.alarm")
+    assert is_leader(None)
+    assert not is_leader(leadership)
+    await leadership.acquire()
+    try:
+        assert is_leader(leadership)
+    finally:
+        await leadership.release()
+    assert not is_leader(leadership)

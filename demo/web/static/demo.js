@@ -19,6 +19,7 @@
     typingUntil: 0,
     busy: "",
     upload: null,          // {mode, blob, name}
+    loading: null,         // {id, arrived}: a chat's history is being fetched
   };
 
   // --- talking to the demo server ----------------------------------------------------------
@@ -70,6 +71,7 @@
       const sub = el("span", "persona-sub");
       if (p.official) {
         sub.append(p.official.name);
+        if (!p.seeded_official) sub.append(` · ${p.official.role_label}`);
         const status = L.status[p.official.status];
         if (status) sub.append(" · ", el("span", "pending", status));
       } else {
@@ -127,13 +129,15 @@
   // --- the chat ----------------------------------------------------------------------------
   async function loadChat() {
     const id = state.current;
+    const loading = { id, arrived: [] };
+    state.loading = loading;
     const view = await api(`/api/chats/${id}/messages`);
-    if (id !== state.current) return;
+    if (id !== state.current || state.loading !== loading) return;
+    state.loading = null;
     const loaded = new Map(view.messages.map((m) => [m.id, m]));
-    const newest = Math.max(0, ...loaded.keys());
     // keep what the event stream delivered while the history was on its way
-    for (const m of state.messages.values()) {
-      if (m.chat_id === id && m.id > newest) loaded.set(m.id, m);
+    for (const m of loading.arrived) {
+      if (!loaded.has(m.id)) loaded.set(m.id, m);
     }
     state.messages = loaded;
     renderMessages();
@@ -167,6 +171,8 @@
   }
 
   function upsertMessage(m) {
+    if (m.chat_id !== state.current) return;  // an answer that arrived after a persona switch
+    if (state.loading && state.loading.id === m.chat_id) state.loading.arrived.push(m);
     const known = state.messages.has(m.id);
     const newest = Math.max(0, ...state.messages.keys());
     state.messages.set(m.id, m);
@@ -267,7 +273,7 @@
 
   function showAlert(text) {
     $("alert-text").textContent = text;
-    $("alert-dialog").showModal();
+    if (!$("alert-dialog").open) $("alert-dialog").showModal();
   }
 
   // --- live events -------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Benchmarks: the real bot as a separate process against the Bot API simulator (issue 11)."""
