@@ -252,6 +252,13 @@ class BotProcess:
                     figures[name] = int(value.split()[0])
         return figures
 
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the process has used (robust to other load on the
+        machine, unlike wall-clock figures)."""
+        with open(f"/proc/{self.pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, like a power cut."""
         if self.process is not None and self.process.poll() is None:

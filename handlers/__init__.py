@@ -6,7 +6,7 @@ import importlib
 from types import ModuleType
 from typing import Any
 
-from handlers import common
+from handlers import common, fallbacks
 
 # Each module exposes register(app) and COMMANDS. Conversations come before the catch-alls.
 FEATURE_MODULES = [
@@ -35,7 +35,8 @@ def all_commands() -> list[common.CommandSpec]:
 
 
 def register_all(app: Any) -> None:
+    fallbacks.register_gate(app)
     common.register(app)
     for module in feature_modules():
         module.register(app)
-    common.register_fallbacks(app)
+    fallbacks.register(app)

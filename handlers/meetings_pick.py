@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import col, select
 from telegram import InlineKeyboardMarkup, Update
 
 from bot import callbacks
 from bot.context import WilayahContext
 from bot.errors import DomainError, InvalidInput
 from bot.services import meetings as meeting_service
+from bot.services import officials as official_service
 from bot.services import regions as region_service
 from handlers.common import buttons, edit_or_send, send_html
 from models.officials import Official, OfficialStatus
@@ -94,9 +94,7 @@ async def _people_view(context: WilayahContext, actor: Official, area: str,
         found = list(await meeting_service.invitee_candidates(
             session, actor=actor, area_code=area, name_filter=search, limit=PAGE_SIZE)
         ) if search else []
-        picked = (await session.exec(select(Official).where(
-            col(Official.id).in_(chosen)).order_by(col(Official.full_name)))).all() \
-            if chosen else []
+        picked = await official_service.by_ids(session, chosen)
     shown = {o.id: o for o in [*picked, *found]}
     rows = [[(f"{_mark(o.id in chosen)} {o.full_name} · {tr(f'common.roles.{o.role}')}",
               callbacks.pack(KIND, "pt", o.id))] for o in shown.values()]

@@ -346,3 +346,11 @@ async def ensure_superadmin(session: AsyncSession, clock: Clock, *, telegram_id:
     session.add(official)
     await session.flush()
     return official
+
+
+async def by_ids(session: AsyncSession, official_ids: Sequence[int]) -> Sequence[Official]:
+    """Officials by id, by name (unknown ids are simply absent)."""
+    if not official_ids:
+        return []
+    query = select(Official).where(col(Official.id).in_(list(official_ids)))
+    return (await session.exec(query.order_by(col(Official.full_name)))).all()

@@ -192,7 +192,7 @@ async def test_two_dispatchers_at_once_never_send_a_reminder_twice(
             shares = [n + r.sent for n, r in zip(shares, reports, strict=True)]
     finally:
         await other.dispose()
-    assert all(shares), "both dispatchers should have taken part"
+    assert sum(shares) == 30  # which one sends what is up to the race; never both
     chats = telegram.chats()
     assert sorted(chats) == sorted(o.telegram_id for o in officials)
     assert len(set(chats)) == len(chats)
