@@ -74,8 +74,9 @@ def _nip(telegram_id: int) -> str:
     return f"19800101{telegram_id % 10**10:010d}"
 
 
-async def seed_chain(database: Database, clock: Clock) -> People:
-    """The superadmin, an admin per kab/kota and a camat per kecamatan (through the services)."""
+async def seed_chain(database: Database, clock: Clock, *, chain: bool = True) -> People:
+    """The superadmin, and (with `chain`) an admin per kab/kota and a camat per kecamatan,
+    through the services."""
     by_level = await regions(database)
     people = People()
     async with database.session() as session:
@@ -83,6 +84,8 @@ async def seed_chain(database: Database, clock: Clock) -> People:
             session, clock, telegram_id=SUPERADMIN_ID, full_name="Superadmin Bench",
             role=Role.SUPERADMIN, region_code=None)
         people.superadmin_id = boss.id or 0
+        if not chain:
+            return people
         for index, code in enumerate(by_level.get(RegionLevel.KABKOTA, [])):
             await official_service.add_admin(
                 session, clock, telegram_id=ADMIN_BASE + index,

@@ -17,6 +17,8 @@ from bot.persistence import SqlPersistence
 from bot.settings import Settings
 from bot.updates import PerUserUpdateProcessor, WilayahApplication
 from handlers.common import set_default_menus
+from scheduler.alarm import install as install_scheduler
+from scheduler.leadership import Leadership
 
 log = logging.getLogger(__name__)
 # conversations are per user on purpose; PTB warns about per_message for every one of them
@@ -29,8 +31,14 @@ def build_application(
     clock: Clock | None = None,
     database: Database | None = None,
     rate_limiter: bool = True,
+    scheduler: bool = True,
 ) -> Application[Any, WilayahContext, Any, Any, Any, Any]:
-    """Assemble the bot; nothing is opened until the application is initialised."""
+    """Assemble the bot; nothing is opened until the application is initialised.
+
+    With `scheduler`, reminders and broadcasts are delivered by this process once it holds
+    leadership (PostgreSQL: an advisory lock, a standby waits in post_init; SQLite: a lock
+    file, a second instance refuses to start).
+    """
     if settings.telegram.token is None:
         raise ValueError("telegram.token is not set")
     clock = clock or SystemClock()
@@ -58,12 +66,20 @@ def build_application(
     if rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     app = builder.build()
-    app.bot_data[SERVICES_KEY] = Services(settings=settings, clock=clock, db=database)
+    leadership = Leadership(database, on_lost=app.stop_running) if scheduler else None
+    app.bot_data[SERVICES_KEY] = Services(settings=settings, clock=clock, db=database,
+                                          leadership=leadership)
     handlers.register_all(app)
+    if scheduler:
+        install_scheduler(app, database=database, settings=settings, clock=clock,
+                          leadership=leadership)
     return app
 
 
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    services: Services = app.bot_data[SERVICES_KEY]
+    if services.leadership is not None:
+        await services.leadership.acquire()
     try:
         await set_default_menus(app.bot)
     except TelegramError as error:
@@ -72,4 +88,6 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services: Services = app.bot_data[SERVICES_KEY]
+    if services.leadership is not None:
+        await services.leadership.release()
     await services.db.dispose()

@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.i18n import Translator
 from bot.settings import Settings
+from scheduler.leadership import Leadership
 from models.officials import Official
 
 SERVICES_KEY = "wilayah.services"
@@ -24,6 +25,7 @@ class Services:
     settings: Settings
     clock: Clock
     db: Database
+    leadership: Leadership | None = None
 
 
 class WilayahContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+from typing import Any
 
 from telegram import Update
 
@@ -12,6 +14,7 @@ from bot.db import Database
 from bot.migrate import upgrade
 from bot.services.regions import ensure_pilot_regions
 from bot.settings import Settings
+from scheduler.leadership import AnotherInstanceRunning
 
 log = logging.getLogger("wilayah")
 
@@ -36,6 +39,16 @@ def run(settings: Settings) -> int:
     log.info("starting", extra={"mode": settings.telegram.mode,
                                 "database": settings.database_url.split("://")[0]})
     telegram = settings.telegram
+    try:
+        _serve(app, settings)
+    except AnotherInstanceRunning as error:
+        print(f"wilayah-bot: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _serve(app: Any, settings: Settings) -> None:
+    telegram = settings.telegram
     if telegram.mode == "webhook":
         secret = telegram.webhook_secret_token
         app.run_webhook(listen=telegram.webhook_listen, port=telegram.webhook_port,
@@ -45,4 +58,3 @@ def run(settings: Settings) -> int:
     else:
         app.run_polling(allowed_updates=Update.ALL_TYPES, timeout=telegram.poll_timeout,
                         poll_interval=0.0)
-    return 0

@@ -31,6 +31,7 @@ from tests.e2e.harness import Harness
 
 # tables that change on every update (drafts) or never (reference data)
 UNTRACKED_TABLES = {"bot_state", "alembic_version", "region"}
+QUIET_LOGGERS = ("httpx", "apscheduler", "alembic")
 
 
 class LogCapture(logging.Handler):
@@ -47,9 +48,12 @@ class LogCapture(logging.Handler):
 
     def __enter__(self) -> LogCapture:
         root = logging.getLogger()
+        self._levels = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
         self._root_level = root.level
         root.addHandler(self)
         root.setLevel(min(self.level, root.level or logging.WARNING))
+        for name in QUIET_LOGGERS:  # as bot.logs.configure_logging does for `run`
+            logging.getLogger(name).setLevel(logging.WARNING)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -57,6 +61,8 @@ class LogCapture(logging.Handler):
         root.removeHandler(self)
         if self._root_level is not None:
             root.setLevel(self._root_level)
+        for name, level in self._levels.items():
+            logging.getLogger(name).setLevel(level)
 
     def errors(self, since: int = 0) -> list[logging.LogRecord]:
         """Records at ERROR or above: the error handler ran, or something crashed."""

@@ -4,7 +4,6 @@ callback kind the running application registers (with the guard action, when it 
 from __future__ import annotations
 
 import html
-import inspect
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 
 from bot.i18n import Translator
 from bot.policy import POLICY, Action
-from handlers.common import CommandSpec, guard
+from handlers.common import CommandSpec
 from models.officials import OfficialStatus, Role
 
 
@@ -83,7 +82,7 @@ def expected_command_refusal(person: Person, spec: CommandSpec, name: str) -> st
 
 _PATTERN = re.compile(r"\^w1:(?P<stem>(?:[a-z0-9_]|\\\.)+)(?:\[(?P<choices>[a-z0-9]+)\])?"
                       r"(?:\(:\|\$\)|:)")
-_GUARD_CODE = guard(Action.HELP)(lambda u, c: None).__code__  # type: ignore[arg-type]
+
 
 
 @dataclass
@@ -97,11 +96,10 @@ class CallbackKind:
 
 
 def guard_action(callback: Any) -> Action | None:
-    """The Action a @guard-wrapped callback checks, or None for an unguarded one."""
-    code = getattr(callback, "__code__", None)
-    if code is not _GUARD_CODE:
-        return None
-    return inspect.getclosurevars(callback).nonlocals.get("action")
+    """The Action a guard-style wrapper (handlers.common.guard or alike) checks, if any."""
+    cells = getattr(callback, "__closure__", None) or ()
+    actions = [c.cell_contents for c in cells if isinstance(c.cell_contents, Action)]
+    return actions[0] if len(actions) == 1 else None
 
 
 def kinds_of(pattern: str) -> list[str]:

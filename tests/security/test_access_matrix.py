@@ -108,10 +108,9 @@ async def walk_callbacks(d: Driver, capture: LogCapture, person: Person,
                          kinds: dict[str, CallbackKind]) -> tuple[list[str], int]:
     problems, presses = [], 0
     for kind in kinds.values():
-        for args in ((), (BOGUS_ID, "x")):
+        for args in ((BOGUS_ID, "x"),):
             data = pack(kind.kind, *args)
-            if not kind.pattern.match(data):
-                continue
+            assert kind.pattern.match(data), (kind, data)
             since = len(capture.records)
             outcome = await d.press(person.telegram_id, data)
             presses += 1
