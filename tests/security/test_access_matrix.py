@@ -175,7 +175,7 @@ async def complaint_in_area_a(d: Driver) -> Complaint:
     draft = complaint_service.ComplaintDraft(
         citizen_name="Ibu Warga Rahasia", channel=ComplaintChannel.DATANG,
         category=ComplaintCategory.INFRASTRUKTUR, description="Jalan berlubang di RW 05",
-        citizen_phone="081234567890", citizen_nik="3277031234567890")
+        citizen_phone="081234567890", citizen_nik="3277034105900001")
     async with d.db.session() as session:
         return await complaint_service.record_complaint(
             session, d.clock, recorder=recorder, draft=draft, rules=ComplaintSettings())
@@ -285,7 +285,7 @@ async def test_pointed_forgeries_are_refused_briefly_logged_and_change_nothing(
     assert not [c for c in d.sim.rejected_calls]
     # the forged data is in the log, but never a NIK or phone number
     logged = capture.text()
-    assert "3277031234567890" not in logged and "081234567890" not in logged
+    assert "3277034105900001" not in logged and "081234567890" not in logged
 
 
 async def _enrolled(d: Driver) -> bool:
