@@ -24,7 +24,9 @@ import models  # noqa: F401,E402  (registers every table)
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "db_backend" in metafunc.fixturenames:
-        metafunc.parametrize("db_backend", ["sqlite", "postgres"], scope="session")
+        only = metafunc.definition.get_closest_marker("backends")
+        backends = list(only.args) if only else ["sqlite", "postgres"]
+        metafunc.parametrize("db_backend", backends, scope="session")
 
 
 @pytest.fixture(scope="session")

@@ -13,10 +13,9 @@ from scheduler.alarm import is_leader
 from scheduler.leadership import AnotherInstanceRunning, Leadership, acquire_leadership
 
 
+@pytest.mark.backends("sqlite")
 async def test_sqlite_refuses_a_second_instance_with_a_clear_message(
         db: Database, database_url: str) -> None:
-    if db.is_postgres:
-        pytest.skip("SQLite only")
     async with acquire_leadership(db) as lease:
         assert lease.held
         second = Database(database_url)
@@ -31,10 +30,9 @@ async def test_sqlite_refuses_a_second_instance_with_a_clear_message(
     await again.release()
 
 
+@pytest.mark.backends("postgres")
 async def test_postgres_standby_takes_over_when_the_leader_dies(
         db: Database, database_url: str) -> None:
-    if not db.is_postgres:
-        pytest.skip("PostgreSQL only")
     leader = Leadership(db, watch_seconds=0.1, lock_name="test.leader")
     lease = await leader.acquire()
     standby_db = Database(database_url)
