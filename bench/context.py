@@ -26,10 +26,12 @@ class BenchContext:
     kill_test: bool = True
     # figure 3
     reminders: int = 1000
+    reminder_lead: float = 30.0
     # figure 4
     scale: float = 1.0
     officials: int = 10_000
     export_rows: int = 100_000
+    process_figures: bool = True
     quiet: bool = False
     started: float = field(default_factory=time.monotonic)
 

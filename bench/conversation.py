@@ -8,6 +8,7 @@ update runs from the moment the simulator queues it to the moment it accepts the
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import time
 from collections import Counter, deque
@@ -194,11 +195,13 @@ async def open_loop(bench: BenchSimulator, scripts: Sequence[Script], *, rate: f
     result = LoadResult()
     before = _calls_snapshot(bench)
     free: deque[Script] = deque(scripts)
+    freed = asyncio.Event()
     running: set[asyncio.Task[None]] = set()
 
     async def one(script: Script) -> None:
         if await _one_update(bench, script, result):
             free.append(script)  # a person whose update timed out leaves the run
+            freed.set()
 
     start = time.perf_counter()
     slot = 0
@@ -206,12 +209,20 @@ async def open_loop(bench: BenchSimulator, scripts: Sequence[Script], *, rate: f
         delay = start + slot / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        if free:
-            task = asyncio.create_task(one(free.popleft()))
-            running.add(task)
-            task.add_done_callback(running.discard)
-        else:
-            result.starved += 1
+        if not free:
+            # everyone waits for an answer: the slots until someone is free are lost
+            freed.clear()
+            try:
+                await asyncio.wait_for(freed.wait(), duration - slot / rate)
+            except TimeoutError:
+                pass
+            due = math.ceil((time.perf_counter() - start) * rate)
+            result.starved += max(due - slot, 0)
+            slot = max(due, slot)
+            continue
+        task = asyncio.create_task(one(free.popleft()))
+        running.add(task)
+        task.add_done_callback(running.discard)
         slot += 1
     if running:
         await asyncio.gather(*running)

@@ -193,8 +193,9 @@ async def _scenario(ctx: BenchContext, backend: str) -> dict[str, Any]:
         result["export"] = await _export(ctx, scratch, database, incidents, complaints)
         await database.dispose()
         database = None
-        ctx.say(f"figure 4 ({backend}): bot process start-up and memory")
-        result["process"] = await _process(ctx, scratch, people)
+        if ctx.process_figures:
+            ctx.say(f"figure 4 ({backend}): bot process start-up and memory")
+            result["process"] = await _process(ctx, scratch, people)
         return result
     finally:
         if database is not None:

@@ -97,7 +97,9 @@ def _figure4(f: dict[str, Any]) -> list[Row]:
             export = b["export"][fmt_name]
             rows.append((f"4 {backend}", f"export {fmt_name} ({b['export']['days']} days)",
                          f"{fmt(export['seconds'])} s for {export['rows']:,} rows", "-", ""))
-        process = b["process"]
+        process = b.get("process")
+        if process is None:
+            continue
         rows.append((f"4 {backend}", f"bot memory, {process['officials']:,} officials",
                      f"idle {fmt(process['idle']['rss_mb'])} MB, all drafts open "
                      f"{fmt(process['drafts']['rss_mb'])} MB (peak "

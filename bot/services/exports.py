@@ -114,7 +114,8 @@ async def _build(request: ExportRequest, database_url: str, data_dir: Path) -> E
     tr = Translator(request.language)
     name = file_name(request, tr)
     path = folder / name
-    writer = XlsxWriter(path) if request.format == ExportFormat.XLSX else CsvZipWriter(path)
+    writer = (XlsxWriter(path, len(DATASETS)) if request.format == ExportFormat.XLSX
+              else CsvZipWriter(path))
     database = Database(database_url)
     rows: dict[str, int] = {}
     started = time.monotonic()

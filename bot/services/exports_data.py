@@ -8,14 +8,14 @@ own zone (a spreadsheet cell has no zone; the "Zona waktu" column names it).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+import html
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import ZONE_ABBREVIATIONS, Translator
@@ -60,6 +60,7 @@ class ExportScope:
     full_identity: bool
     tr: Translator
     names: dict[str, str]
+    _labels: dict[tuple[str, str | None], str] = field(default_factory=dict, compare=False)
 
     def kecamatan(self, code: str | None) -> str:
         if not code or len(code) < KECAMATAN_CODE_LENGTH:
@@ -68,6 +69,14 @@ class ExportScope:
 
     def village(self, code: str | None) -> str:
         return self.names.get(code, "") if code and code.count(".") + 1 == _VILLAGE_PARTS else ""
+
+    def label(self, group: str, value: str | None) -> str:
+        """An enum value's label, looked up once per export rather than once per row."""
+        key = (group, value)
+        found = self._labels.get(key)
+        if found is None:
+            found = self._labels[key] = html.unescape(label(self.tr, group, value))
+        return found
 
 
 Rows = AsyncIterator[list[list[Any]]]
@@ -91,6 +100,15 @@ def zone(timezone: str) -> str:
     return ZONE_ABBREVIATIONS.get(timezone, timezone)
 
 
+def _table(model: Any) -> sa.Table:
+    """The model's Core table: plain column selects skip the ORM's per-row work."""
+    return model.__table__  # type: ignore[no-any-return]
+
+
+def _columns(model: Any) -> Any:
+    return _table(model).c
+
+
 def _within(column: Any, area: str | None) -> Any:
     clause = within_clause(column, area)
     return sa.true() if clause is True else clause
@@ -98,9 +116,10 @@ def _within(column: Any, area: str | None) -> Any:
 
 async def region_names(session: AsyncSession, area: str | None) -> dict[str, str]:
     """Names of every region in the area (a kab/kota has a few hundred)."""
-    rows = (await session.exec(select(Region.code, Region.name)
-                               .where(_within(Region.code, area)))).all()
-    return dict(rows)
+    region = _columns(Region)
+    rows = (await session.execute(sa.select(region.code, region.name)
+                                  .where(_within(region.code, area)))).all()
+    return {code: name for code, name in rows}
 
 
 async def _stream(session: AsyncSession, query: Any) -> AsyncIterator[list[Any]]:
@@ -124,18 +143,17 @@ INCIDENT_COLUMNS = (
 
 
 async def incident_rows(session: AsyncSession, scope: ExportScope) -> Rows:
+    i, o = _columns(Incident), _columns(Official)
     query = (
-        select(Incident.ticket, Incident.created_at, Incident.occurred_at, Incident.category,
-               Incident.urgency, Incident.status, Incident.region_code, Official.full_name,
-               Incident.address, Incident.latitude, Incident.longitude, Incident.description,
-               Incident.updated_at)
-        .join(Official, col(Official.id) == col(Incident.reporter_id))
-        .where(col(Incident.created_at) >= scope.period.start,
-               col(Incident.created_at) < scope.period.end,
-               _within(Incident.region_code, scope.area_code))
-        .order_by(col(Incident.created_at), col(Incident.id))
+        sa.select(i.ticket, i.created_at, i.occurred_at, i.category, i.urgency, i.status,
+                  i.region_code, o.full_name, i.address, i.latitude, i.longitude,
+                  i.description, i.updated_at)
+        .join_from(_table(Incident), _table(Official), o.id == i.reporter_id)
+        .where(i.created_at >= scope.period.start, i.created_at < scope.period.end,
+               _within(i.region_code, scope.area_code))
+        .order_by(i.created_at, i.id)
     )
-    tr = scope.tr
+    label = scope.label
     async for chunk in _stream(session, query):
         rows = []
         for (ticket, created, occurred, category, urgency, status, code, reporter, address,
@@ -143,8 +161,8 @@ async def incident_rows(session: AsyncSession, scope: ExportScope) -> Rows:
             tz = timezone_for(code)
             rows.append([
                 ticket, local(created, tz), local(occurred, tz), zone(tz),
-                label(tr, "incident_category", category), label(tr, "incident_urgency", urgency),
-                label(tr, "incident_status", status), scope.kecamatan(code),
+                label("incident_category", category), label("incident_urgency", urgency),
+                label("incident_status", status), scope.kecamatan(code),
                 scope.village(code), code, reporter, address, latitude, longitude,
                 description, local(updated, tz),
             ])
@@ -168,20 +186,19 @@ COMPLAINT_COLUMNS = (
 
 
 async def complaint_rows(session: AsyncSession, scope: ExportScope) -> Rows:
+    c, o = _columns(Complaint), _columns(Official)
     query = (
-        select(Complaint.ticket, Complaint.received_at, Complaint.due_at, Complaint.closed_at,
-               Complaint.status, Complaint.category, Complaint.channel, Complaint.citizen_name,
-               Complaint.citizen_nik, Complaint.citizen_phone, Complaint.region_code,
-               Official.full_name, Complaint.description, Complaint.location_text,
-               Complaint.forwarded_agency, Complaint.resolution_note)
-        .join(Official, col(Official.id) == col(Complaint.recorded_by_id))
-        .where(col(Complaint.received_at) >= scope.period.start,
-               col(Complaint.received_at) < scope.period.end,
-               _within(Complaint.region_code, scope.area_code))
-        .order_by(col(Complaint.received_at), col(Complaint.id))
+        sa.select(c.ticket, c.received_at, c.due_at, c.closed_at, c.status, c.category,
+                  c.channel, c.citizen_name, c.citizen_nik, c.citizen_phone, c.region_code,
+                  o.full_name, c.description, c.location_text, c.forwarded_agency,
+                  c.resolution_note)
+        .join_from(_table(Complaint), _table(Official), o.id == c.recorded_by_id)
+        .where(c.received_at >= scope.period.start, c.received_at < scope.period.end,
+               _within(c.region_code, scope.area_code))
+        .order_by(c.received_at, c.id)
     )
-    tr = scope.tr
-    yes, no = tr("reports.export.yes"), tr("reports.export.no")
+    label = scope.label
+    yes, no = scope.tr("reports.export.yes"), scope.tr("reports.export.no")
     async for chunk in _stream(session, query):
         rows = []
         for (ticket, received, due, closed, status, category, channel, citizen, nik, phone,
@@ -191,9 +208,9 @@ async def complaint_rows(session: AsyncSession, scope: ExportScope) -> Rows:
             hours = round((closed - received).total_seconds() / 3600, 1) if closed else None
             rows.append([
                 ticket, local(received, tz), local(due, tz), local(closed, tz), zone(tz),
-                label(tr, "complaint_status", status), yes if overdue else no,
-                label(tr, "complaint_category", category),
-                label(tr, "complaint_channel", channel), citizen,
+                label("complaint_status", status), yes if overdue else no,
+                label("complaint_category", category), label("complaint_channel", channel),
+                citizen,
                 nik if scope.full_identity else mask(nik),
                 phone if scope.full_identity else mask(phone),
                 scope.kecamatan(code), scope.village(code), code, recorder, description,
@@ -215,28 +232,25 @@ ATTENDANCE_COLUMNS = (
 
 
 async def attendance_rows(session: AsyncSession, scope: ExportScope) -> Rows:
+    m, v, o = _columns(Meeting), _columns(MeetingInvite), _columns(Official)
     query = (
-        select(Meeting.title, Meeting.starts_at, Meeting.timezone, Meeting.venue,
-               Official.full_name, Official.role, Official.region_code, MeetingInvite.rsvp,
-               MeetingInvite.delegate_name, MeetingInvite.delegate_position,
-               MeetingInvite.reason, MeetingInvite.answered_at, MeetingInvite.checked_in_at)
-        .select_from(MeetingInvite)
-        .join(Meeting, col(Meeting.id) == col(MeetingInvite.meeting_id))
-        .join(Official, col(Official.id) == col(MeetingInvite.official_id))
-        .where(Meeting.status == MeetingStatus.SCHEDULED,
-               col(Meeting.starts_at) >= scope.period.start,
-               col(Meeting.starts_at) < scope.period.end,
-               _within(Official.region_code, scope.area_code))
-        .order_by(col(Meeting.starts_at), col(Meeting.id), col(Official.full_name))
+        sa.select(m.title, m.starts_at, m.timezone, m.venue, o.full_name, o.role,
+                  o.region_code, v.rsvp, v.delegate_name, v.delegate_position, v.reason,
+                  v.answered_at, v.checked_in_at)
+        .select_from(_table(MeetingInvite).join(_table(Meeting), m.id == v.meeting_id)
+                     .join(_table(Official), o.id == v.official_id))
+        .where(m.status == MeetingStatus.SCHEDULED, m.starts_at >= scope.period.start,
+               m.starts_at < scope.period.end, _within(o.region_code, scope.area_code))
+        .order_by(m.starts_at, m.id, o.full_name)
     )
-    tr = scope.tr
+    label = scope.label
     async for chunk in _stream(session, query):
         rows = []
         for (title, starts, tz, venue, invitee, role, code, rsvp, delegate, position, reason,
              answered, checked_in) in chunk:
             rows.append([
-                title, local(starts, tz), zone(tz), venue, invitee, label(tr, "role", role),
-                scope.kecamatan(code), scope.village(code), code, label(tr, "rsvp", rsvp),
+                title, local(starts, tz), zone(tz), venue, invitee, label("role", role),
+                scope.kecamatan(code), scope.village(code), code, label("rsvp", rsvp),
                 delegate, position, reason, local(answered, tz), local(checked_in, tz),
             ])
         yield rows
@@ -255,18 +269,15 @@ DRIVE_COLUMNS = (
 
 
 async def drive_rows(session: AsyncSession, scope: ExportScope) -> Rows:
+    d, t, o = _columns(Drive), _columns(DriveTarget), _columns(Official)
     query = (
-        select(Drive.starts_at, Drive.ends_at, Drive.timezone, Drive.place, Drive.target_group,
-               DriveTarget.region_code, DriveTarget.target_count, DriveTarget.realised_count,
-               DriveTarget.reported_at, Official.full_name)
-        .select_from(DriveTarget)
-        .join(Drive, col(Drive.id) == col(DriveTarget.drive_id))
-        .join(Official, col(Official.id) == col(DriveTarget.reported_by_id), isouter=True)
-        .where(Drive.status != DriveStatus.CANCELLED,
-               col(Drive.starts_at) >= scope.period.start,
-               col(Drive.starts_at) < scope.period.end,
-               _within(DriveTarget.region_code, scope.area_code))
-        .order_by(col(Drive.starts_at), col(Drive.id), col(DriveTarget.region_code))
+        sa.select(d.starts_at, d.ends_at, d.timezone, d.place, d.target_group, t.region_code,
+                  t.target_count, t.realised_count, t.reported_at, o.full_name)
+        .select_from(_table(DriveTarget).join(_table(Drive), d.id == t.drive_id)
+                     .outerjoin(_table(Official), o.id == t.reported_by_id))
+        .where(d.status != DriveStatus.CANCELLED, d.starts_at >= scope.period.start,
+               d.starts_at < scope.period.end, _within(t.region_code, scope.area_code))
+        .order_by(d.starts_at, d.id, t.region_code)
     )
     async for chunk in _stream(session, query):
         rows = []
