@@ -11,7 +11,6 @@ import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from pydantic import SecretStr
@@ -130,7 +129,7 @@ class DemoRuntime:
         assert self.database is not None
         ids = [p.telegram_id for p in self.personas.all]
         for official in await active_officials(self.database, ids):
-            await sync_menu(SimpleNamespace(bot=app.bot), official)  # type: ignore[arg-type]
+            await sync_menu(app.bot, official)
 
     async def stop(self) -> None:
         """Stop page, bot, simulator and database, each even if another one failed."""

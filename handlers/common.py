@@ -206,14 +206,13 @@ def help_text(tr: Translator, role: Role | None) -> str:
     return header + "\n\n" + "\n".join(lines)
 
 
-async def sync_menu(context: WilayahContext, official: Official) -> None:
+async def sync_menu(bot: Any, official: Official) -> None:
     """Show exactly the commands of the official's role in their Telegram menu."""
     tr = Translator(official.language)
     role = Role(official.role) if official.status == OfficialStatus.ACTIVE else None
     commands = [BotCommand(c.command, tr(c.description_key)[:256]) for c in commands_for(role)]
     try:
-        await context.bot.set_my_commands(commands, scope=BotCommandScopeChat(
-            official.telegram_id))
+        await bot.set_my_commands(commands, scope=BotCommandScopeChat(official.telegram_id))
     except TelegramError:
         log.warning("menu not updated", extra={"official_id": official.id})
 
@@ -280,7 +279,7 @@ async def set_language(update: Update, context: WilayahContext) -> None:
         async with context.db.session() as session:
             fresh = await official_service.get(session, official.id or 0)
             context.official = await official_service.set_language(session, fresh, language)
-        await sync_menu(context, context.official)
+        await sync_menu(context.bot, context.official)
     else:
         context.user_data["language"] = language
     context.set_language(language)

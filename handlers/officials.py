@@ -15,7 +15,16 @@ from bot.i18n import Translator
 from bot.policy import Action
 from bot.services import officials as official_service
 from bot.services import regions as region_service
-from handlers.common import CommandSpec, buttons, edit_or_send, guard, notify, refuse, reply
+from handlers.common import (
+    CommandSpec,
+    buttons,
+    edit_or_send,
+    guard,
+    notify,
+    refuse,
+    reply,
+    sync_menu,
+)
 from handlers.region_picker import region_keyboard
 from models.officials import Official, OfficialStatus, Role
 from models.regions import RegionLevel
@@ -172,6 +181,7 @@ async def on_official_button(update: Update, context: WilayahContext) -> None:
         key = "officials.you_are_reactivated" if target.status == OfficialStatus.ACTIVE \
             else "officials.you_are_deactivated"
         await notify(context, target, Translator(target.language)(key))
+        await sync_menu(context.bot, target)
     if action == "move":
         context.user_data[MOVE_DRAFT] = target.id
         regions = await _region_list(context, _root(actor))

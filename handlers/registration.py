@@ -63,7 +63,7 @@ async def start(update: Update, context: WilayahContext) -> int:
                 session, context.clock, telegram_id=user.id, full_name=user.full_name,
                 language=context.language)
         context.official = official
-        await sync_menu(context, official)
+        await sync_menu(context.bot, official)
     if official is not None:
         return await _greet_known(update, context, official)
     payload = context.args[0] if context.args else None
@@ -365,7 +365,7 @@ async def _submit(update: Update, context: WilayahContext, draft: dict[str, Any]
     if official.status == OfficialStatus.ACTIVE:
         await reply(update, context, "registration.welcome_invited", name=official.full_name)
         await send_html(update, context, help_text(context.tr, Role(official.role)))
-        await sync_menu(context, official)
+        await sync_menu(context.bot, official)
         return ConversationHandler.END
     await reply(update, context, "registration.submitted")
     for approver in approvers:
@@ -408,7 +408,7 @@ async def on_decision(update: Update, context: WilayahContext) -> None:
     if approve:
         await notify(context, applicant, applicant_tr("registration.you_are_approved"))
         await notify(context, applicant, help_text(applicant_tr, Role(applicant.role)))
-        await sync_menu(context, applicant)
+        await sync_menu(context.bot, applicant)
     else:
         await notify(context, applicant, applicant_tr("registration.you_are_rejected"))
 

@@ -117,8 +117,8 @@ def _within(column: Any, area: str | None) -> Any:
 async def region_names(session: AsyncSession, area: str | None) -> dict[str, str]:
     """Names of every region in the area (a kab/kota has a few hundred)."""
     region = _columns(Region)
-    rows = (await session.execute(sa.select(region.code, region.name)
-                                  .where(_within(region.code, area)))).all()
+    rows = (await session.exec(sa.select(region.code, region.name)
+                               .where(_within(region.code, area)))).all()
     return {code: name for code, name in rows}
 
 

@@ -66,6 +66,7 @@ class Stop:
     moves: list[Move] = field(default_factory=list)
     accepts: frozenset[str] = frozenset()  # input kinds that may be a valid answer here
     fields: tuple[str, ...] = ()  # existing draft paths such an answer may overwrite
+    live: tuple[str, ...] = ()  # callback data (prefixes) of earlier messages still valid here
 
 
 @dataclass
@@ -77,8 +78,9 @@ class Snapshot:
     message_id: int
 
 
-def stop(name: str, *moves: Move, accepts: str = "", fields: tuple[str, ...] = ()) -> Stop:
-    return Stop(name, list(moves), frozenset(accepts.split()), fields)
+def stop(name: str, *moves: Move, accepts: str = "", fields: tuple[str, ...] = (),
+         live: tuple[str, ...] = ()) -> Stop:
+    return Stop(name, list(moves), frozenset(accepts.split()), fields, live)
 
 
 # --- walking a conversation once ----------------------------------------------------------
@@ -129,7 +131,8 @@ async def walk(d: Driver, user_id: int, opening: list[Move], stops: list[Stop]
         shown = {data for _, data in current}
         last = d.sim.last_bot_message(user_id)
         snapshots.append(Snapshot(step, conversation, d.user_data(user_id),
-                                  [(m, data) for m, data in seen if data not in shown],
+                                  [(m, data) for m, data in seen if data not in shown
+                                   and not data.startswith(step.live or ("\0",))],
                                   last.message_id if last else 1))
         seen += current
         for move in step.moves:
@@ -377,7 +380,8 @@ async def test_broadcast(fuzz_bot: tuple[Driver, LogCapture], data: st.DataObjec
         stop("message", say("Apel pagi pukul 07.00 <b>wajib</b>", "Siap dikirim?"),
              accepts="text photo document"),
         stop("confirm", press("Atur waktu kirim")),
-        stop("send time", accepts="text"),
+        # the summary's buttons stay usable while the time is asked ("Kirim" sends now)
+        stop("send time", accepts="text", live=("w1:bc.cf:",)),
     ])
     await fuzz_one(d, capture, ADMIN, snapshots, data)
 
