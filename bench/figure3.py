@@ -54,7 +54,8 @@ async def _plan(database: Database, people: People, due: datetime) -> None:
                  "payload": json.dumps({"meeting_id": meeting.id}), "attempts": 0,
                  "status": ReminderStatus.PENDING.value, "created_at": now} for official_id in ids]
         for start in range(0, len(rows), 500):
-            await session.exec(insert(Reminder), params=rows[start:start + 500])  # type: ignore[call-overload]
+            chunk = rows[start:start + 500]
+            await session.exec(insert(Reminder), params=chunk)  # type: ignore[call-overload]
 
 
 async def _unsettled(database: Database) -> int:

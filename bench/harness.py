@@ -162,7 +162,7 @@ class ScratchDatabase:
             finally:
                 await conn.close()
         else:
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm", ".lock"):
                 Path(self.name + suffix).unlink(missing_ok=True)
 
 

@@ -15,7 +15,8 @@ def _figure1(f: dict[str, Any]) -> list[Row]:
     rows: list[Row] = [(
         "1 echo bot", "closed loop: updates/s · p50/p99",
         f"{fmt(echo['closed_loop']['updates_per_s'])} · {fmt(echo['closed_loop']['p50_ms'])}"
-        f"/{fmt(echo['closed_loop']['p99_ms'])} ms · {fmt(echo['closed_loop']['bot_cpu_ms_per_update'], digits=2)} CPU ms/update",
+        f"/{fmt(echo['closed_loop']['p99_ms'])} ms · "
+        f"{fmt(echo['closed_loop']['bot_cpu_ms_per_update'], digits=2)} CPU ms/update",
         "baseline", "")]
     for backend in ("sqlite", "postgres"):
         if backend not in f:

@@ -103,7 +103,8 @@ async def _register_and_approve(session: object, clock: Clock, approver: Officia
     registration = Registration(
         telegram_id=telegram_id, role=role, region_code=region, full_name=name,
         nip=_nip(telegram_id), phone=_phone(telegram_id), language="id")
-    official = await official_service.register(session, clock, registration)  # type: ignore[arg-type]
+    official = await official_service.register(
+        session, clock, registration)  # type: ignore[arg-type]
     await official_service.decide(session, clock, actor=approver,  # type: ignore[arg-type]
                                   official_id=official.id or 0, approve=True)
 

@@ -18,6 +18,7 @@ FEATURE_MODULES = [
     "handlers.drives",
     "handlers.broadcasts",
     "handlers.reminders",
+    "handlers.reports",
 ]
 
 

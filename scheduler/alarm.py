@@ -31,6 +31,8 @@ TICK_JOB = "reminders.tick"
 WAKE_JOB = "reminders.wake"
 WORKER_JOB = "broadcasts.start"
 LEADER_RETRY_SECONDS = 5.0
+# a one-shot that fires late (busy loop, slow start-up) still runs, instead of being dropped
+_NEVER_SKIP = {"misfire_grace_time": None}
 
 
 class ReminderAlarm:
@@ -50,6 +52,9 @@ class ReminderAlarm:
         self.job_queue.run_repeating(self._job, interval=self.tick_seconds, first=0,
                                      name=TICK_JOB, job_kwargs={"max_instances": 1,
                                                                 "coalesce": True})
+        # jobs added before the JobQueue starts: APScheduler skips an interval trigger's
+        # past first run, and drops a one-shot more than 1 s late; so one explicit first pass
+        self.job_queue.run_once(self._job, when=0, name=WAKE_JOB, job_kwargs=_NEVER_SKIP)
 
     async def _job(self, _context: Any) -> None:
         await self.run()
@@ -78,7 +83,8 @@ class ReminderAlarm:
         if moment is None:
             return
         delay = max((moment - self.clock.now()).total_seconds(), 0.0)
-        self.job_queue.run_once(self._job, when=delay + 0.05, name=WAKE_JOB)
+        self.job_queue.run_once(self._job, when=delay + 0.05, name=WAKE_JOB,
+                                job_kwargs=_NEVER_SKIP)
 
 
 @dataclass
@@ -125,7 +131,7 @@ def install(application: Any, *, database: Database, settings: Settings, clock: 
             return
         application.create_task(worker.run(keep_running), name="broadcast-worker")
 
-    application.job_queue.run_once(start_worker, when=0, name=WORKER_JOB)
+    application.job_queue.run_once(start_worker, when=0, name=WORKER_JOB, job_kwargs=_NEVER_SKIP)
     scheduler = Scheduler(alarm, dispatcher, worker)
     _SCHEDULERS[application] = scheduler
     return scheduler

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import logging
 import time
+from collections import Counter
 from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +98,7 @@ class Driver(Harness):
         super().__init__(sim, db, clock, data_dir, **setting_overrides)
         self._done: dict[tuple[Any, ...], asyncio.Event] = {}
         self.handled = 0
+        self.handled_keys: Counter[tuple[Any, ...]] = Counter()
 
     async def start_bot(self) -> None:
         await super().start_bot()
@@ -111,6 +113,7 @@ class Driver(Harness):
                 self.handled += 1
                 key = update_key(update)
                 if key is not None:
+                    self.handled_keys[key] += 1
                     self._done.setdefault(key, asyncio.Event()).set()
 
         processor.do_process_update = tracked  # type: ignore[method-assign]
@@ -148,6 +151,11 @@ class Driver(Harness):
         outcome = self._outcome(user_id, baseline)
         outcome.answer = self.sim.state.callback_queries.get(query_id)
         return outcome
+
+    def use_telegram(self, **values: Any) -> None:
+        """Change [telegram] settings (timeouts, webhook…) before start_bot()."""
+        telegram = self.settings.telegram.model_copy(update=values)
+        self.settings = self.settings.model_copy(update={"telegram": telegram})
 
     def _outcome(self, chat_id: int, baseline: int) -> Outcome:
         chat = self.sim.state.chats.get(chat_id)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+import tempfile
 import zipfile
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
@@ -25,6 +27,7 @@ MAX_CELL_TEXT = 32_767  # Excel's limit for one cell
 MAX_SHEET_TITLE = 31
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 _SECONDS_PER_DAY = 86_400
+_COPY_CHUNK = 1 << 20
 # characters XML 1.0 (and so XLSX) cannot hold; typed text may still contain them
 _ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -107,18 +110,23 @@ class XlsxWriter:
         letters = [column_letter(i) for i in range(1, len(columns) + 1)]
         kinds = [column.kind for column in columns]
         count = 0
-        with self.archive.open(f"xl/worksheets/sheet{number}.xml", "w",
-                               force_zip64=True) as raw:
-            raw.write(_sheet_start(columns).encode())
+        # rows go to a scratch file first: the sheet's <dimension> (which some readers need)
+        # comes before the rows and names the last one
+        with tempfile.TemporaryFile(dir=self.path.parent) as scratch:
+            async for chunk in chunks:
+                scratch.write(_rows(chunk, count + 2, letters, kinds).encode())
+                count += len(chunk)
+            scratch.seek(0)
+            used = f"A1:{letters[-1]}{count + 1}"
             header = "".join(_cell(f"{letter}1", text, CellKind.TEXT, _HEADER_STYLE)
                              for letter, text in zip(letters, headers, strict=True))
-            raw.write(f'<row r="1">{header}</row>'.encode())
-            async for chunk in chunks:
-                raw.write(_rows(chunk, count + 2, letters, kinds).encode())
-                count += len(chunk)
-            filter_range = f"A1:{letters[-1]}{count + 1}"
-            raw.write(f'</sheetData><autoFilter ref="{filter_range}"/></worksheet>'.encode())
-        self.sheets.append((_sheet_title(title, self.sheets), filter_range))
+            with self.archive.open(f"xl/worksheets/sheet{number}.xml", "w",
+                                   force_zip64=True) as raw:
+                raw.write(_sheet_start(columns, used).encode())
+                raw.write(f'<row r="1">{header}</row>'.encode())
+                shutil.copyfileobj(scratch, raw, _COPY_CHUNK)
+                raw.write(f'</sheetData><autoFilter ref="{used}"/></worksheet>'.encode())
+        self.sheets.append((_sheet_title(title, self.sheets), used))
         return count
 
     def close(self) -> None:
@@ -143,10 +151,11 @@ def _rows(chunk: list[list[Any]], first: int, letters: list[str],
     return "".join(parts)
 
 
-def _sheet_start(columns: Sequence[Column]) -> str:
+def _sheet_start(columns: Sequence[Column], used: str) -> str:
     widths = "".join(f'<col min="{i}" max="{i}" width="{c.width}" customWidth="1"/>'
                      for i, c in enumerate(columns, start=1))
-    return (f'{_HEAD}<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}"><sheetViews>'
+    return (f'{_HEAD}<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}"><dimension ref="{used}"/>'
+            '<sheetViews>'
             '<sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2"'
             ' activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft"'
             ' activeCell="A2" sqref="A2"/></sheetView></sheetViews>'

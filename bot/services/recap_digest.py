@@ -38,7 +38,7 @@ DIGEST_KIND = "digest.weekly"
 DIGEST_TARGET = "digest"
 DIGEST_AT = time(7, 0)
 DIGEST_ROLES = (Role.CAMAT, Role.ADMIN, Role.SUPERADMIN)
-# a digest not sent by 13:00 is stale; until then this week's row is kept, not replanned
+# a digest not sent by 13:00 is stale; until then a pending one is kept, not replanned
 DIGEST_EXPIRES_AFTER = timedelta(hours=6)
 _MONDAY = 0
 
@@ -82,16 +82,12 @@ async def set_digest_enabled(session: AsyncSession, clock: Clock, settings: Sett
 # ---- planning -----------------------------------------------------------------------------
 
 
-def next_digest_at(now: datetime, timezone: str) -> datetime:
-    """The Monday 07:00 (local) whose digest is still to come or still fresh, in UTC."""
+def this_weeks_digest_at(now: datetime, timezone: str) -> datetime:
+    """Monday 07:00 (local) of the current local week, in UTC."""
     zone = ZoneInfo(timezone)
     today = now.astimezone(zone).date()
     monday = today - timedelta(days=today.weekday() - _MONDAY)
-    moment = datetime.combine(monday, DIGEST_AT, tzinfo=zone).astimezone(UTC)
-    if moment + DIGEST_EXPIRES_AFTER <= now:
-        moment = datetime.combine(monday + timedelta(days=7), DIGEST_AT,
-                                  tzinfo=zone).astimezone(UTC)
-    return moment
+    return datetime.combine(monday, DIGEST_AT, tzinfo=zone).astimezone(UTC)
 
 
 def digest_period(due_at: datetime, timezone: str) -> Period:
@@ -101,9 +97,14 @@ def digest_period(due_at: datetime, timezone: str) -> Period:
 
 async def _plan_one(session: AsyncSession, clock: Clock, settings: Settings,
                     official: Official) -> None:
+    """The coming Monday's digest; this Monday's stays while it is pending and still fresh."""
     assert official.id is not None
     zone = scope_for(official, settings).timezone
-    due = next_digest_at(clock.now(), zone)
+    now = clock.now()
+    due = this_weeks_digest_at(now, zone)
+    if due <= now and not (now < due + DIGEST_EXPIRES_AFTER
+                           and await _pending_at(session, official.id, due)):
+        due += timedelta(days=7)
     payload: dict[str, object] = {"timezone": zone,
                                   "period": digest_period(due, zone).to_dict()}
     await replace_reminders(
@@ -111,6 +112,14 @@ async def _plan_one(session: AsyncSession, clock: Clock, settings: Settings,
         planned=[PlannedReminder(DIGEST_KIND, official.id, due,
                                  expires_at=due + DIGEST_EXPIRES_AFTER, payload=payload)],
         kinds=[DIGEST_KIND])
+
+
+async def _pending_at(session: AsyncSession, official_id: int, due: datetime) -> bool:
+    found = (await session.exec(select(Reminder.id).where(
+        Reminder.kind == DIGEST_KIND, Reminder.target_type == DIGEST_TARGET,
+        Reminder.target_id == official_id, Reminder.due_at == due,
+        Reminder.status == ReminderStatus.PENDING))).first()
+    return found is not None
 
 
 async def digest_recipients(session: AsyncSession) -> list[Official]:
