@@ -1,12 +1,15 @@
 """PTB persistence in the bot's own database: conversation states and drafts survive restarts.
 
 Only `user_data` (an in-progress draft) and conversation states are stored; domain data lives
-in its own tables. Writes go straight to the database; the application flushes after every
-update (see `WilayahApplication`), so a crash loses at most the update being handled.
+in its own tables. PTB hands over a user's draft and their conversation state in separate
+calls; they are buffered and written together in one transaction when the application asks
+(`write_pending`, after every update — see `WilayahApplication`), so a crash can never leave a
+conversation at one step and its draft at another, and loses at most the update being handled.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from copy import deepcopy
 from typing import Any
@@ -38,6 +41,9 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
         )
         self._db = database
         self._clock = clock
+        # (namespace, key) -> JSON to store, or None to delete; see write_pending()
+        self._pending: dict[tuple[str, str], str | None] = {}
+        self._write_lock = asyncio.Lock()
 
     async def _rows(self, namespace: str) -> list[BotState]:
         async with self._db.session() as session:
@@ -45,20 +51,37 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
                 select(BotState).where(BotState.namespace == namespace))).all())
 
     async def _put(self, namespace: str, key: str, data: object | None) -> None:
-        async with self._db.session() as session:
-            row = await session.get(BotState, (namespace, key))
-            if data is None:
-                if row is not None:
-                    await session.delete(row)
+        payload = None if data is None else json.dumps(data, ensure_ascii=False, default=str)
+        self._pending[(namespace, key)] = payload
+
+    async def write_pending(self) -> None:
+        """Write everything handed over since the last call in one transaction."""
+        async with self._write_lock:  # writes happen in the order their values were taken
+            pending, self._pending = self._pending, {}
+            if not pending:
                 return
-            payload = json.dumps(data, ensure_ascii=False, default=str)
-            if row is None:
-                session.add(BotState(namespace=namespace, key=key, data=payload,
-                                     updated_at=self._clock.now()))
-            elif row.data != payload:
-                row.data = payload
-                row.updated_at = self._clock.now()
-                session.add(row)
+            try:
+                async with self._db.session() as session:
+                    for (namespace, key), payload in pending.items():
+                        await self._write(session, namespace, key, payload)
+            except BaseException:
+                for item, payload in pending.items():  # newer values win; retried next time
+                    self._pending.setdefault(item, payload)
+                raise
+
+    async def _write(self, session: Any, namespace: str, key: str, payload: str | None) -> None:
+        row = await session.get(BotState, (namespace, key))
+        if payload is None:
+            if row is not None:
+                await session.delete(row)
+            return
+        if row is None:
+            session.add(BotState(namespace=namespace, key=key, data=payload,
+                                 updated_at=self._clock.now()))
+        elif row.data != payload:
+            row.data = payload
+            row.updated_at = self._clock.now()
+            session.add(row)
 
     async def get_user_data(self) -> dict[int, dict[str, Any]]:
         return {int(r.key): json.loads(r.data) for r in await self._rows(USER_DATA)}
@@ -110,4 +133,5 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
         return None
 
     async def flush(self) -> None:
-        """Every write already went to the database."""
+        """On shutdown: write what is still buffered."""
+        await self.write_pending()

@@ -55,3 +55,13 @@ class WilayahApplication(Application):  # type: ignore[type-arg]
         await super().process_update(update)
         if self.persistence is not None and self.running:
             await self.update_persistence()
+
+    async def update_persistence(self) -> None:
+        """PTB hands the changes over piece by piece; store them in one transaction."""
+        await super().update_persistence()
+        write_pending = getattr(self.persistence, "write_pending", None)
+        if write_pending is not None:
+            try:
+                await write_pending()
+            except Exception as error:  # kept for the next attempt; reported like PTB does
+                await self.process_error(update=None, error=error)

@@ -13,6 +13,7 @@ from telegram import (
     BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    Message,
     ReplyKeyboardRemove,
     Update,
 )
@@ -158,6 +159,8 @@ async def edit_or_send(update: Update, context: WilayahContext, text: str, *,
     """Edit the message whose button was pressed, or send a new one."""
     query = update.callback_query
     if query is not None and query.message is not None:
+        if _shows_already(query.message, text, reply_markup):
+            return  # a double tap: Telegram would refuse the edit as "not modified"
         try:
             await query.edit_message_text(text, parse_mode=ParseMode.HTML,
                                           reply_markup=reply_markup,
@@ -167,6 +170,15 @@ async def edit_or_send(update: Update, context: WilayahContext, text: str, *,
             if "not modified" in str(error).lower():
                 return
     await send_html(update, context, text, reply_markup=reply_markup)
+
+
+def _shows_already(message: object, text: str, reply_markup: Any) -> bool:
+    """True when the pressed message already shows this text and keyboard."""
+    if not isinstance(message, Message) or message.text is None:
+        return False
+    shown = message.reply_markup.to_dict() if message.reply_markup else None
+    wanted = reply_markup.to_dict() if isinstance(reply_markup, InlineKeyboardMarkup) else None
+    return message.text == _plain(text).strip() and shown == wanted
 
 
 async def notify(context: WilayahContext, official: Official, text: str, *,

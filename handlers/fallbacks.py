@@ -122,6 +122,9 @@ def _active_conversation(update: Update, context: WilayahContext) -> Conversatio
 
 async def keep_one_flow_at_a_time(update: Update, context: WilayahContext) -> None:
     """A command for another feature while a conversation is open is refused, draft kept."""
+    if update.callback_query is not None:
+        await _one_flow_for_buttons(update, context)
+        return
     message = update.effective_message
     if message is None or not message.text or not message.text.startswith("/"):
         return
@@ -136,6 +139,21 @@ async def keep_one_flow_at_a_time(update: Update, context: WilayahContext) -> No
     if command not in own:
         await busy_elsewhere(update, context)
         raise ApplicationHandlerStop
+
+
+async def _one_flow_for_buttons(update: Update, context: WilayahContext) -> None:
+    """An old button that would open another form (e.g. "Cari pengaduan" pressed in the middle
+    of /rapat_baru) is refused like a command: two open forms would fight over the next
+    message. Buttons the open conversation handles itself are not touched."""
+    conversation = _active_conversation(update, context)
+    if conversation is None or conversation.check_update(update):
+        return
+    for handler in context.application.handlers.get(0, []):
+        if isinstance(handler, ConversationHandler) and handler is not conversation \
+                and handler.check_update(update):
+            await load_official(update, context)
+            await refuse(update, context, "common.flow.busy")
+            raise ApplicationHandlerStop
 
 
 def register_gate(app: Any) -> None:

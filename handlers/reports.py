@@ -7,6 +7,7 @@ typing a date range. The weekly digest is planned by a repeating job registered 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -35,7 +36,6 @@ from bot.services.recap_format import chart_caption, recap_text
 from bot.services.recap_period import Period, from_token, parse_range
 from bot.services.regions import describe
 from handlers import reports_export
-from handlers.reports_common import period_rows
 from handlers.common import (
     CommandSpec,
     buttons,
@@ -47,6 +47,7 @@ from handlers.common import (
     reply,
     send_html,
 )
+from handlers.reports_common import period_rows
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def _menu_markup(tr: Translator, enabled: bool) -> InlineKeyboardMarkup:
     return buttons([*period_rows(tr, PERIOD, RANGE), [switch]])
 
 
-async def _scope(context: WilayahContext) -> RecapScope:
+def _scope(context: WilayahContext) -> RecapScope:
     official = context.official
     assert official is not None
     return scope_for(official, context.settings)
@@ -76,7 +77,7 @@ async def _scope(context: WilayahContext) -> RecapScope:
 async def _menu(context: WilayahContext) -> tuple[str, InlineKeyboardMarkup]:
     official = context.official
     assert official is not None and official.id is not None
-    scope = await _scope(context)
+    scope = _scope(context)
     async with context.db.session() as session:
         enabled = await digest_enabled(session, official.id)
         area = await describe(session, scope.area_code) if scope.area_code else ""
@@ -88,7 +89,7 @@ async def _menu(context: WilayahContext) -> tuple[str, InlineKeyboardMarkup]:
 @guard(Action.RECAP)
 async def show_menu(update: Update, context: WilayahContext) -> int:
     """/rekap: the period buttons; '/rekap 1/11/2024-15/11/2024' goes straight to the recap."""
-    scope = await _scope(context)
+    scope = _scope(context)
     if context.args:
         await deliver_recap(update, context, parse_range(" ".join(context.args),
                                                          timezone=scope.timezone))
@@ -102,7 +103,7 @@ async def deliver_recap(update: Update, context: WilayahContext, period: Period)
     """The recap message (edited into the pressed menu, if any), then the chart photo."""
     chat = update.effective_chat
     assert chat is not None
-    scope = await _scope(context)
+    scope = _scope(context)
     async with context.db.session() as session:
         recap = await compute_recap(session, context.clock, scope=scope, period=period)
     tr = context.tr
@@ -110,10 +111,8 @@ async def deliver_recap(update: Update, context: WilayahContext, period: Period)
     await edit_or_send(update, context, recap_text(tr, recap), reply_markup=markup)
     if recap.is_empty:
         return
-    try:
+    with contextlib.suppress(TelegramError):  # only a courtesy
         await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_PHOTO)
-    except TelegramError:
-        pass  # only a courtesy
     # drawing takes a second of CPU: a worker thread keeps other users' updates flowing
     png = await asyncio.to_thread(render_recap_chart, recap, tr)
     await context.bot.send_photo(chat.id, png, caption=chart_caption(tr, recap),
@@ -126,7 +125,7 @@ async def on_period(update: Update, context: WilayahContext) -> int:
     query = update.callback_query
     assert query is not None
     parsed = callbacks.parse(query.data)
-    scope = await _scope(context)
+    scope = _scope(context)
     if parsed is None:
         raise DomainError("common.errors.stale_button")
     period = from_token(parsed.arg(0), now=context.clock.now(), timezone=scope.timezone)
@@ -151,9 +150,8 @@ async def on_recap_range(update: Update, context: WilayahContext) -> int:
     """The typed range: the recap, or the reason it cannot be read (and ask again)."""
     message = update.effective_message
     assert message is not None
-    scope = await _scope(context)
+    scope = _scope(context)
     period = parse_range(message.text or "", timezone=scope.timezone)
-    await reply(update, context, "reports.menu.working")
     await deliver_recap(update, context, period)
     return ConversationHandler.END
 

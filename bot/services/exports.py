@@ -93,7 +93,8 @@ def file_name(request: ExportRequest, tr: Translator) -> str:
     stamp = request.requested_at.strftime("%Y%m%dT%H%M%S")
     period = f"{request.period.first_day:%Y%m%d}-{request.period.last_day:%Y%m%d}"
     extension = "xlsx" if request.format == ExportFormat.XLSX else "zip"
-    return f"{base}-{request.area_code or 'semua'}-{period}-{stamp}.{extension}"
+    area = request.area_code or tr("reports.export.files.everywhere")
+    return f"{base}-{area}-{period}-{stamp}.{extension}"
 
 
 async def run_export(request: ExportRequest, *, database_url: str,

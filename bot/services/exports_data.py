@@ -7,8 +7,8 @@ own zone (a spreadsheet cell has no zone; the "Zona waktu" column names it).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 import html
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import ZONE_ABBREVIATIONS, Translator
@@ -116,9 +117,8 @@ def _within(column: Any, area: str | None) -> Any:
 
 async def region_names(session: AsyncSession, area: str | None) -> dict[str, str]:
     """Names of every region in the area (a kab/kota has a few hundred)."""
-    region = _columns(Region)
-    rows = (await session.exec(sa.select(region.code, region.name)
-                               .where(_within(region.code, area)))).all()
+    rows = (await session.exec(select(col(Region.code), col(Region.name))
+                               .where(_within(Region.code, area)))).all()
     return {code: name for code, name in rows}
 
 

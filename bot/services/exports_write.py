@@ -17,7 +17,7 @@ import zipfile
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from bot.services.exports_data import CellKind, Column
@@ -226,7 +226,7 @@ class CsvZipWriter:
                         chunks: AsyncIterator[list[list[Any]]]) -> int:
         count = 0
         with self.archive.open(f"{title}.csv", "w", force_zip64=True) as raw:
-            text: IO[str] = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+            text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
             writer = csv.writer(text)
             writer.writerow(headers)
             async for chunk in chunks:

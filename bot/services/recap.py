@@ -31,8 +31,9 @@ from models.regions import Region
 
 KECAMATAN_CODE_LENGTH = len("32.77.03")
 OPEN_COMPLAINTS = (ComplaintStatus.DITERIMA, ComplaintStatus.DIPROSES, ComplaintStatus.DITERUSKAN)
-_RSVP_FIELDS = {RsvpStatus.PENDING: "unanswered", RsvpStatus.HADIR: "hadir",
-                RsvpStatus.TIDAK_HADIR: "tidak_hadir", RsvpStatus.DIWAKILKAN: "diwakilkan"}
+_RSVP_FIELDS: dict[str, str] = {RsvpStatus.PENDING: "unanswered", RsvpStatus.HADIR: "hadir",
+                                 RsvpStatus.TIDAK_HADIR: "tidak_hadir",
+                                 RsvpStatus.DIWAKILKAN: "diwakilkan"}
 
 
 @dataclass(frozen=True)
@@ -270,7 +271,7 @@ async def _attendance(session: AsyncSession, clock: Clock, scope: RecapScope,
                                        )).one())
     kecamatan = _kecamatan(Official.region_code).label("kecamatan")
     query = joined(select(kecamatan, MeetingInvite.rsvp, func.count(),
-                          func.count(MeetingInvite.checked_in_at))
+                          func.count(col(MeetingInvite.checked_in_at)))
                    ).group_by(kecamatan, MeetingInvite.rsvp)
     counts: dict[str, dict[str, int]] = {}
     for code, rsvp, invited, checked_in in (await session.exec(query)).all():
@@ -306,7 +307,7 @@ async def _drives(session: AsyncSession, clock: Clock, scope: RecapScope,
     query = joined(select(
         kecamatan, func.coalesce(func.sum(DriveTarget.target_count), 0),
         func.coalesce(func.sum(DriveTarget.realised_count), 0), func.count(),
-        func.count(DriveTarget.reported_at),
+        func.count(col(DriveTarget.reported_at)),
     )).group_by(kecamatan)
     groups = [DriveGroup(code, "", int(target), int(realised), places, reported)
               for code, target, realised, places, reported in (await session.exec(query)).all()]
@@ -336,7 +337,8 @@ async def compute_recap(session: AsyncSession, clock: Clock, *, scope: RecapScop
     complaints = await _complaints(session, clock, scope, period)
     meetings, attendance, attendance_groups = await _attendance(session, clock, scope, period)
     drives, drive_totals, drive_groups = await _drives(session, clock, scope, period)
-    codes = {g.code for g in [*incident_groups, *attendance_groups, *drive_groups]}
+    codes = {g.code for g in incident_groups} | {g.code for g in attendance_groups} | {
+        g.code for g in drive_groups}
     names = await _names(session, codes)
     area_name = await describe(session, scope.area_code) if scope.area_code else ""
     return Recap(

@@ -183,7 +183,7 @@ async def fill_digest_figures(session: AsyncSession, clock: Clock, settings: Set
                                                          period=period)
         payload["recap"] = cache[(scope, period)].to_dict()
         result = await session.exec(update(Reminder).where(
-            col(Reminder.id) == reminder.id, Reminder.status == ReminderStatus.PENDING,
+            col(Reminder.id) == reminder.id, col(Reminder.status) == ReminderStatus.PENDING,
         ).values(payload=json.dumps(payload, default=str)))
         filled += result.rowcount or 0
     return filled

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime, time
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.i18n import ZONE_ABBREVIATIONS, Html, Translator
@@ -47,8 +47,8 @@ def zone_name(timezone: str) -> str:
 
 def period_text(tr: Translator, period: Period) -> Html:
     """'29 Oktober – 4 November 2024 (WIB)', or one day when the period is a single day."""
-    def day(value: object) -> str:
-        moment = datetime.combine(value, time(12), tzinfo=ZoneInfo(period.timezone))  # type: ignore[call-overload]
+    def day(value: date) -> str:
+        moment = datetime.combine(value, time(12), tzinfo=ZoneInfo(period.timezone))
         return tr.date(moment, period.timezone, with_day=False)
 
     last = day(period.last_day)

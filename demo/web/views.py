@@ -34,6 +34,7 @@ def message_view(message: dict[str, Any]) -> dict[str, Any]:
         "edited": message.get("edited", False),
         "deleted": message.get("deleted", False),
         "buttons": _inline_rows(message.get("reply_markup")),
+        "album": message.get("media_group_id"),
     }
     if message["kind"] == "photo" and message.get("photo"):
         sizes = payload.get("photo") or []

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import io
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import time as clock_time
+from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 from sqlalchemy import insert
 
+from bot.clock import FrozenClock, ShiftableClock
+from bot.context import SERVICES_KEY
+from bot.services.recap_digest import plan_weekly_digests
 from models.incidents import Incident
 from models.reporting import DigestPreference
+from scheduler.alarm import install
 from tests.e2e.harness import Harness
 from tests.unit.test_recap_data import CIBABAT, World, seed_world, utc
 
@@ -115,3 +121,32 @@ async def test_a_large_export_does_not_hold_up_anyone(harness: Harness) -> None:
     document = await h.sim.wait_for_bot_message(admin, contains="Ekspor Kota Cimahi", timeout=120)
     book = load_workbook(io.BytesIO(await download(h, document.document or "")), read_only=True)
     assert book["Kejadian"].max_row == rows + 1
+
+
+async def test_the_weekly_digest_arrives_on_monday_at_seven(harness: Harness) -> None:
+    h = harness
+    world = await world_with_chats(h)
+    for official in (world.camat_alak, world.superadmin):
+        await h.sim.add_user(official.telegram_id, official.full_name.split()[0], started=True)
+    async with h.db.session() as session:
+        session.add(DigestPreference(official_id=world.camat.id, weekly_enabled=False,
+                                     updated_at=h.clock.now()))
+    wib = ZoneInfo("Asia/Jakarta")
+    today = h.clock.now().astimezone(wib).date()
+    monday = today + timedelta(days=7 - today.weekday())
+    # planned (with last week's figures) in the small hours, then the clock reaches 07:01
+    planner = FrozenClock(datetime.combine(monday, clock_time(0, 30), tzinfo=wib))
+    async with h.db.session() as session:
+        await plan_weekly_digests(session, planner, h.settings)
+    assert isinstance(h.clock, ShiftableClock) and h.app is not None
+    h.clock.shift(datetime.combine(monday, clock_time(7, 1), tzinfo=wib) - h.clock.now())
+    install(h.app, database=h.app.bot_data[SERVICES_KEY].db, settings=h.settings,
+            clock=h.clock)
+    digest = await h.sim.wait_for_bot_message(world.admin.telegram_id,
+                                              contains="Ringkasan mingguan", timeout=15)
+    assert "Kota Cimahi" in digest.text and "/rekap" in digest.text
+    await h.sim.wait_for_bot_message(world.camat_alak.telegram_id,
+                                     contains="Ringkasan mingguan Alak", timeout=15)
+    await h.settle(0.5)
+    assert not [m for m in h.sim.bot_messages(world.camat.telegram_id)
+                if "Ringkasan mingguan" in (m.text or "")]  # switched off

@@ -43,9 +43,10 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, print_blob=
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow, HealthCheck.filter_too_much])
 WIB = ZoneInfo("Asia/Jakarta")
-# bookkeeping a step may write on refused input (not an answer): incidents remember when a
-# near-limit text was refused, to recognise the rest of a split paste
-BOOKKEEPING = {"split_text_at"}
+# bookkeeping, not answers: where a picker is (its view, page or search text — an old button
+# may turn the page back), and when a near-limit text was refused (incidents use it to
+# recognise the rest of a split paste)
+BOOKKEEPING = {"split_text_at", "view", "page", "search"}
 TRIED: dict[str, int] = {}
 
 

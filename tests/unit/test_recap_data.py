@@ -48,8 +48,9 @@ async def seed_people(db: Database, clock: Clock) -> World:
     made: dict[str, Official] = {}
     async with db.session() as session:
         for number, (name, (role, region)) in enumerate(people.items(), start=1):
-            official = Official(telegram_id=9000 + number, full_name=name.replace("_", " ").title(),
-                                role=role, region_code=region, status=OfficialStatus.ACTIVE,
+            official = Official(telegram_id=9000 + number,
+                                full_name=name.replace("_", " ").title(), role=role,
+                                region_code=region, status=OfficialStatus.ACTIVE,
                                 created_at=clock.now())
             session.add(official)
             made[name] = official
@@ -60,7 +61,8 @@ async def seed_people(db: Database, clock: Clock) -> World:
 def incident(number: int, region: str, reporter: Official, category: IncidentCategory,
              urgency: IncidentUrgency, status: IncidentStatus, created: datetime) -> Incident:
     return Incident(ticket=f"LK-2024-{number:06d}", category=category, urgency=urgency,
-                    description=f"Kejadian nomor {number}", occurred_at=created - timedelta(hours=1),
+                    description=f"Kejadian nomor {number}",
+                    occurred_at=created - timedelta(hours=1),
                     region_code=region, reporter_id=reporter.id or 0, status=status,
                     created_at=created, updated_at=created, address="Jl. Contoh No. 1",
                     latitude=-6.87, longitude=107.54)
@@ -82,20 +84,22 @@ def complaint(number: int, region: str, recorder: Official, category: ComplaintC
 async def seed_world(db: Database, clock: Clock) -> World:
     """People, then incidents, complaints, rakor and e-KTP drives with known figures."""
     w = await seed_people(db, clock)
-    I, U, S = IncidentCategory, IncidentUrgency, IncidentStatus
+    Ic, U, S = IncidentCategory, IncidentUrgency, IncidentStatus
     C, CS = ComplaintCategory, ComplaintStatus
     async with db.session() as session:
         session.add_all([
-            incident(1, CIBABAT, w.lurah_cibabat, I.BENCANA, U.DARURAT, S.BARU, utc(4, 1)),
-            incident(2, CIBABAT, w.lurah_cibabat, I.KEAMANAN, U.BIASA, S.SELESAI, utc(1, 3)),
-            incident(3, UTARA, w.camat, I.KEBAKARAN, U.PENTING, S.DITINDAKLANJUTI, utc(30, 5, 0, 10)),
+            incident(1, CIBABAT, w.lurah_cibabat, Ic.BENCANA, U.DARURAT, S.BARU, utc(4, 1)),
+            incident(2, CIBABAT, w.lurah_cibabat, Ic.KEAMANAN, U.BIASA, S.SELESAI, utc(1, 3)),
+            incident(3, UTARA, w.camat, Ic.KEBAKARAN, U.PENTING, S.DITINDAKLANJUTI,
+                     utc(30, 5, 0, 10)),
             # exactly 00:00 WIB on 29 October: the first instant of the 7 days
-            incident(4, MELONG, w.lurah_melong, I.BENCANA, U.PENTING, S.DITERIMA, utc(28, 17, 0, 10)),
+            incident(4, MELONG, w.lurah_melong, Ic.BENCANA, U.PENTING, S.DITERIMA,
+                     utc(28, 17, 0, 10)),
             # one minute earlier: outside
-            incident(5, MELONG, w.lurah_melong, I.BENCANA, U.BIASA, S.BARU, utc(28, 16, 59, 10)),
-            incident(6, NAMOSAIN, w.lurah_namosain, I.KONFLIK, U.DARURAT, S.BARU, utc(2, 4)),
+            incident(5, MELONG, w.lurah_melong, Ic.BENCANA, U.BIASA, S.BARU, utc(28, 16, 59, 10)),
+            incident(6, NAMOSAIN, w.lurah_namosain, Ic.KONFLIK, U.DARURAT, S.BARU, utc(2, 4)),
             # 00:30 WITA on 4 November: "today" in Kupang, still 3 November in WIB
-            incident(7, NAMOSAIN, w.lurah_namosain, I.LAINNYA, U.BIASA, S.BARU, utc(3, 16, 30)),
+            incident(7, NAMOSAIN, w.lurah_namosain, Ic.LAINNYA, U.BIASA, S.BARU, utc(3, 16, 30)),
         ])
         session.add_all([
             complaint(1, CIBABAT, w.lurah_cibabat, C.INFRASTRUKTUR, CS.SELESAI, utc(30, 2, 0, 10),
@@ -117,7 +121,8 @@ async def seed_world(db: Database, clock: Clock) -> World:
         ])
         held = meeting(w.admin, utc(1, 2), title="Rakor Kewilayahan November")
         later = meeting(w.admin, utc(5, 2), title="Rakor Besok")
-        called_off = meeting(w.admin, utc(2, 2), title="Rakor Batal", status=MeetingStatus.CANCELLED)
+        called_off = meeting(w.admin, utc(2, 2), title="Rakor Batal",
+                             status=MeetingStatus.CANCELLED)
         kupang = meeting(w.admin, utc(1, 2), title="Rakor Kupang", region=ALAK[:5])
         session.add_all([held, later, called_off, kupang])
         await session.flush()

@@ -1,4 +1,4 @@
-"""The weekly digest: planned as reminder rows, idempotent, switchable, rendered from its payload."""
+"""The weekly digest: reminder rows, planned idempotently, switchable, rendered from payload."""
 
 from __future__ import annotations
 
@@ -126,7 +126,8 @@ async def test_switching_off_and_leaving_cancel_the_digest(db: Database,
 
 def test_a_digest_without_figures_points_to_rekap() -> None:
     class Facts:
-        values: dict[str, object] = {"recap": {"broken": True}}
+        def __init__(self) -> None:
+            self.values: dict[str, object] = {"recap": {"broken": True}}
 
     text, _ = render_digest(Facts(), Translator("en"))
     assert "/rekap" in text

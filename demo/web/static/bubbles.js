@@ -47,26 +47,40 @@ window.WilayahBubbles = (L, places, onPress) => {
     return near ? near.name : L.location;
   }
 
+  // a photo's box is sized before it loads, so the chat does not jump when it arrives; a tall
+  // one is made narrower rather than cropped (in an album the grid decides)
+  const PHOTO_WIDTH = 320;
+  const PHOTO_MAX_HEIGHT = 420;
+  const PHOTO_MIN_WIDTH = 200;
+  function buildPhoto(photo, inAlbum = false) {
+    const img = el("img", "photo");
+    img.src = photo.url;
+    img.alt = "";
+    img.decoding = "async";
+    if (photo.width && photo.height) {
+      img.style.aspectRatio = `${photo.width} / ${photo.height}`;
+      const fitted = Math.round(PHOTO_MAX_HEIGHT * photo.width / photo.height);
+      if (!inAlbum && fitted < PHOTO_WIDTH) img.style.width = `${Math.max(fitted, PHOTO_MIN_WIDTH)}px`;
+    }
+    return img;
+  }
+
+  function buildFile(document) {
+    const link = el("a", "file");
+    link.href = document.url;
+    link.target = "_blank";
+    link.download = document.name;
+    const ext = (document.name.split(".").pop() || "").slice(0, 4).toUpperCase();
+    const info = el("span");
+    info.append(el("span", "file-name", document.name),
+      el("span", "file-size", formatSize(document.size)));
+    link.append(el("span", "file-icon", ext || "FILE"), info);
+    return link;
+  }
+
   function buildMedia(m, bubble) {
-    if (m.photo) {
-      const img = el("img", "photo");
-      img.src = m.photo.url;
-      img.alt = "";
-      if (m.photo.width && m.photo.height) img.style.aspectRatio = `${m.photo.width} / ${m.photo.height}`;
-      bubble.append(img);
-    }
-    if (m.document) {
-      const link = el("a", "file");
-      link.href = m.document.url;
-      link.target = "_blank";
-      link.download = m.document.name;
-      const ext = (m.document.name.split(".").pop() || "").slice(0, 4).toUpperCase();
-      const info = el("span");
-      info.append(el("span", "file-name", m.document.name),
-        el("span", "file-size", formatSize(m.document.size)));
-      link.append(el("span", "file-icon", ext || "FILE"), info);
-      bubble.append(link);
-    }
+    if (m.photo) bubble.append(buildPhoto(m.photo));
+    if (m.document) bubble.append(buildFile(m.document));
     if (m.location) {
       const map = el("div", "map");
       map.append(icon("pin", "pin"));
@@ -111,11 +125,7 @@ window.WilayahBubbles = (L, places, onPress) => {
     }
   }
 
-  function buildRow(m) {
-    const row = el("div", `row ${m.from_bot ? "in" : "out"}`);
-    row.dataset.id = m.id;
-    const bubble = el("div", "bubble");
-    buildMedia(m, bubble);
+  function appendText(bubble, m) {
     const meta = el("span", "meta", (m.edited ? `${L.edited} ` : "") + timeFormat.format(new Date(m.date * 1000)));
     if (m.html) {
       const text = el("div", "text");
@@ -126,9 +136,53 @@ window.WilayahBubbles = (L, places, onPress) => {
     } else {
       bubble.append(meta);
     }
+  }
+
+  function buildRow(m) {
+    const row = el("div", `row ${m.from_bot ? "in" : "out"}`);
+    row.dataset.id = m.id;
+    const bubble = el("div", m.photo ? "bubble with-photo" : "bubble");
+    buildMedia(m, bubble);
+    appendText(bubble, m);
     row.append(bubble);
     if (m.buttons && m.buttons.length) row.append(buildInlineKeyboard(m));
     return row;
+  }
+
+  // messages sent together with sendMediaGroup: one bubble, photos in a grid, files in a list,
+  // and the caption (Telegram keeps it on one of them) under it
+  function buildAlbumRow(items) {
+    const first = items[0];
+    const row = el("div", `row ${first.from_bot ? "in" : "out"}`);
+    row.dataset.id = first.id;
+    row.dataset.album = first.album;
+    const photos = items.filter((m) => m.photo);
+    const bubble = el("div", photos.length ? "bubble with-photo" : "bubble");
+    if (photos.length) {
+      const grid = el("div", `album${photos.length % 2 ? " odd" : ""}`);
+      grid.dataset.count = photos.length;
+      for (const m of photos) grid.append(buildPhoto(m.photo, true));
+      bubble.append(grid);
+    }
+    for (const m of items) if (m.document) bubble.append(buildFile(m.document));
+    const captioned = items.find((m) => m.html) || items[items.length - 1];
+    appendText(bubble, captioned);
+    row.append(bubble);
+    return row;
+  }
+
+  // consecutive messages of one media group become one entry: [message] or [album items]
+  function groupAlbums(messages) {
+    const groups = [];
+    for (const m of messages) {
+      const last = groups[groups.length - 1];
+      if (m.album && last && last[0].album === m.album && last[0].from_bot === m.from_bot) {
+        last.push(m);
+      } else {
+        groups.push([m]);
+      }
+    }
+    return groups;
   }
 
   function buildInlineKeyboard(m) {
@@ -155,5 +209,5 @@ window.WilayahBubbles = (L, places, onPress) => {
     return keyboard;
   }
 
-  return { el, icon, dayKey, dayLabel, formatSize, buildRow };
+  return { el, icon, dayKey, dayLabel, formatSize, buildRow, buildAlbumRow, groupAlbums };
 };

@@ -5,7 +5,8 @@
   const DATA = JSON.parse(document.getElementById("demo-data").textContent);
   const L = DATA.labels;
   const $ = (id) => document.getElementById(id);
-  const { el, icon, dayKey, dayLabel, formatSize, buildRow } = window.WilayahBubbles(
+  const { el, icon, dayKey, dayLabel, formatSize, buildRow, buildAlbumRow, groupAlbums } =
+    window.WilayahBubbles(
     L, DATA.places, (messageId, data, button) => pressButton(messageId, data, button));
 
   const state = {
@@ -20,6 +21,7 @@
     busy: "",
     upload: null,          // {mode, blob, name}
     loading: null,         // {id, arrived}: a chat's history is being fetched
+    atBottom: true,        // the chat is scrolled to its newest message
   };
 
   // --- talking to the demo server ----------------------------------------------------------
@@ -117,6 +119,7 @@
     showActingAs();
     closeSidebar();
     closePopups();
+    hideToast();  // a popup answer belongs to the chat it was given in
     loadChat();
   }
 
@@ -157,14 +160,15 @@
       box.append(card);
     }
     let lastDay = null;
-    for (const m of messages) {
+    for (const group of groupAlbums(messages)) {
+      const m = group[0];
       if (dayKey(m.date) !== lastDay) {
         lastDay = dayKey(m.date);
         const separator = el("div", "day");
         separator.append(el("span", null, dayLabel(m.date)));
         box.append(separator);
       }
-      box.append(buildRow(m));
+      box.append(m.album ? buildAlbumRow(group) : buildRow(m));
     }
     $("start-panel").hidden = messages.length > 0;
     $("composer").hidden = messages.length === 0;
@@ -178,11 +182,17 @@
     state.messages.set(m.id, m);
     const box = $("messages");
     const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 120;
+    if (m.album) {  // a media group is drawn as one bubble, whichever part arrives
+      renderMessages();
+      if (nearBottom || !m.from_bot) scrollToBottom();
+      return;
+    }
     if (known) {
       const old = box.querySelector(`.row[data-id="${m.id}"]`);
       const row = buildRow(m);
       if (old) old.replaceWith(row); else renderMessages();
       if (m.edited) row.querySelector(".bubble").classList.add("flash");
+      if (nearBottom) scrollToBottom();  // an edit that grows the last message stays in view
       return;
     }
     if (m.id > newest && state.messages.size > 1
@@ -201,6 +211,7 @@
   const scrollToBottom = () => {
     const box = $("messages");
     box.scrollTop = box.scrollHeight;
+    state.atBottom = true;
   };
 
   async function pressButton(messageId, data, button) {
@@ -263,6 +274,11 @@
   }
 
   let toastTimer = 0;
+  function hideToast() {
+    clearTimeout(toastTimer);
+    $("toast").hidden = true;
+  }
+
   function toast(text) {
     const box = $("toast");
     box.textContent = text;
@@ -510,11 +526,21 @@
     $("upload-sample").addEventListener("click", sampleUpload);
     document.querySelectorAll("[data-close]").forEach((button) =>
       button.addEventListener("click", () => button.closest("dialog").close()));
+    $("messages").addEventListener("scroll", () => {
+      const box = $("messages");
+      state.atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+    });
+    // a picture that loads after the chat was scrolled down must not hide the newest message
+    $("messages").addEventListener("load", (event) => {
+      if (event.target.tagName === "IMG" && state.atBottom) scrollToBottom();
+    }, true);
     $("messages").addEventListener("click", (event) => {
       const command = event.target.closest(".tg-bot-command");
       if (command) sendText(command.textContent);
       const spoiler = event.target.closest(".tg-spoiler");
       if (spoiler) spoiler.classList.add("shown");
+      // Telegram opens a photo full size; here it opens in a new tab
+      if (event.target.matches("img.photo")) window.open(event.target.src, "_blank", "noopener");
     });
     document.addEventListener("click", (event) => {
       if (!event.target.closest(".popup, #menu-button, #attach-button")) closePopups();
