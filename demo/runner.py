@@ -70,12 +70,17 @@ def prepare_data_dir(data_dir: Path, *, reset: bool) -> None:
                                         "deletes this directory.\n", encoding="utf-8")
 
 
+# Telegram's overall 30/s limit as is; a per-chat burst roomy enough that one step of a form
+# (edit the last message, send the next question) never waits, as people click in seconds.
+DEMO_FLOOD = FloodLimits(private_burst=10, private_per_second=1.0)
+
+
 class DemoRuntime:
     """Everything `wilayah-bot demo` runs, started and stopped in one place."""
 
     def __init__(self, settings: Settings, *, data_dir: Path | None = None,
                  port: int | None = None, host: str | None = None, reset: bool = False,
-                 flood: FloodLimits | None = FloodLimits()) -> None:
+                 flood: FloodLimits | None = DEMO_FLOOD) -> None:
         self.base_settings = settings
         self.data_dir = data_dir or DEFAULT_DATA_DIR
         self.host = host or settings.demo.host

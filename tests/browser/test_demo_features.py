@@ -66,7 +66,7 @@ async def share_location_from_keyboard(p: DemoPage, button: str, place: str) -> 
 
 async def say(p: DemoPage, text: str, *, expect_text: str) -> Locator:
     """Type a message (Enter sends it); returns the bot's answer containing expect_text, looked
-    for only after the sent message so that older bubbles (the menu, say) do not count."""
+    for only after the sent message so that older bubbles (such as the menu) do not count."""
     box = p.page.locator("#message-input")
     await box.fill(text)
     await box.press("Enter")
@@ -79,6 +79,7 @@ async def say(p: DemoPage, text: str, *, expect_text: str) -> Locator:
 
 
 async def ticket_in(bubble: Locator, pattern: re.Pattern[str]) -> str:
+    """The ticket number shown in a bubble."""
     text = await bubble.inner_text()
     found = pattern.search(text)
     assert found is not None, text
@@ -130,6 +131,9 @@ async def test_incident_report_reaches_the_camat_and_back(demo_page: DemoPage,
     told = await p.wait_for_bubble("berstatus Diterima")
     await expect(told).to_contain_text(ticket)
     await p.screenshot("reporter-told")
+    await p.switch_persona(CAMAT)  # loaded from the history, the album is still one bubble
+    await expect(p.bubbles().locator(".album .photo")).to_have_count(2)
+    await expect(p.bubbles().locator(".photo")).to_have_count(2)
 
 
 async def test_complaint_gets_a_ticket_and_a_receipt(demo_page: DemoPage) -> None:

@@ -44,18 +44,21 @@ class BotProcess:
         self.logs: list[Path] = []
 
     async def start(self, timeout: float = 60.0) -> None:
-        """Start `python -m bot.cli run` and wait until it polls the simulator."""
+        """Start `python -m bot.cli run` and wait until it starts polling the simulator."""
         assert self.process is None or self.process.poll() is not None
         self.starts += 1
         log_path = self.workdir / f"bot-{self.starts}.log"
         self.logs.append(log_path)
-        polls_before = len(self.sim.calls_to("getUpdates"))
+        spawned = time.time()
         with log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bot.cli", "run"], cwd=self.workdir, env=self.env,
                 stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
-        while len(self.sim.calls_to("getUpdates")) <= polls_before:
+        # PTB deletes any webhook right before its first getUpdates; a long poll of a killed
+        # predecessor may still be recorded (as 499) after the spawn, so it cannot be the sign
+        while not any(c.status == 200 and c.time >= spawned
+                      for c in self.sim.calls_to("deleteWebhook")):
             if self.process.poll() is not None:
                 raise AssertionError(f"the bot exited with {self.process.returncode}:\n"
                                      + self.log_text()[-3000:])

@@ -60,7 +60,9 @@ window.WilayahBubbles = (L, places, onPress) => {
     if (photo.width && photo.height) {
       img.style.aspectRatio = `${photo.width} / ${photo.height}`;
       const fitted = Math.round(PHOTO_MAX_HEIGHT * photo.width / photo.height);
-      if (!inAlbum && fitted < PHOTO_WIDTH) img.style.width = `${Math.max(fitted, PHOTO_MIN_WIDTH)}px`;
+      if (!inAlbum && fitted < PHOTO_WIDTH) {
+        img.style.width = `${Math.max(fitted, PHOTO_MIN_WIDTH)}px`;
+      }
     }
     return img;
   }
