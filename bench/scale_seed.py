@@ -2,10 +2,11 @@
 
 Rows are generated (seeded random, so every run has the same data) and written straight to
 the tables: executemany on SQLite (with SQLAlchemy's own text format for times, so the bot
-reads them as it reads its own rows), COPY on PostgreSQL, followed by ANALYZE there as
-autovacuum would soon do. Reports are spread over the last 365 days and over the pilot
-villages, each filed by a lurah of that village; no status history or media rows are made
-(the recap, the lists and the exports do not read them).
+reads them as it reads its own rows), COPY on PostgreSQL, followed by VACUUM ANALYZE there,
+as autovacuum would soon do (SQLite gets no ANALYZE: the bot never runs one). Reports are
+spread over the last 365 days (in time order, most of the older ones closed) and over the
+pilot villages, each filed by a lurah of that village; no status history or media rows are
+made (the recap, the lists and the exports do not read them).
 """
 
 from __future__ import annotations
@@ -40,12 +41,19 @@ COMPLAINT_COLUMNS = ("ticket", "year", "sequence", "region_code", "recorded_by_i
 _CATEGORIES = ("bencana", "kebakaran", "keamanan", "konflik", "kesehatan", "infrastruktur",
                "pemilu", "lainnya")
 _URGENCIES = ("biasa",) * 6 + ("penting",) * 3 + ("darurat",)
-_INCIDENT_STATUSES = ("baru",) * 6 + ("diterima",) * 4 + ("ditindaklanjuti",) * 4 + \
-    ("selesai",) * 5 + ("ditolak",)
+# statuses by age (under a week, under a month, older): old reports are mostly closed
+_INCIDENT_STATUSES = (
+    ("baru",) * 8 + ("diterima",) * 5 + ("ditindaklanjuti",) * 4 + ("selesai",) * 2 + ("ditolak",),
+    ("baru",) + ("diterima",) * 2 + ("ditindaklanjuti",) * 4 + ("selesai",) * 11 + ("ditolak",) * 2,
+    ("ditindaklanjuti",) + ("selesai",) * 17 + ("ditolak",) * 2,
+)
 _COMPLAINT_CATEGORIES = ("adminduk", "infrastruktur", "kebersihan", "keamanan", "pelayanan",
                          "pungli", "pertanahan", "sosial", "lainnya")
-_COMPLAINT_STATUSES = ("diterima",) * 3 + ("diproses",) * 3 + ("diteruskan",) + \
-    ("selesai",) * 6 + ("ditolak",)
+_COMPLAINT_STATUSES = (
+    ("diterima",) * 6 + ("diproses",) * 6 + ("diteruskan",) * 2 + ("selesai",) * 5 + ("ditolak",),
+    ("diterima",) + ("diproses",) * 3 + ("diteruskan",) * 2 + ("selesai",) * 12 + ("ditolak",) * 2,
+    ("diproses",) + ("selesai",) * 17 + ("ditolak",) * 2,
+)
 _CHANNELS = ("datang", "telepon", "medsos", "lainnya")
 _OPEN = {"diterima", "diproses", "diteruskan"}
 
@@ -58,6 +66,13 @@ async def reporters_by_village(database: Database) -> dict[str, list[int]]:
     for official_id, code in rows:
         villages.setdefault(code, []).append(official_id)
     return villages
+
+
+def _by_age(tables: tuple[tuple[str, ...], ...], moment: datetime,
+            now: datetime) -> tuple[str, ...]:
+    age = now - moment
+    return tables[0] if age < timedelta(days=7) else \
+        tables[1] if age < timedelta(days=30) else tables[2]
 
 
 def _moments(rng: random.Random, count: int, now: datetime) -> list[datetime]:
@@ -83,7 +98,8 @@ def incident_rows(count: int, villages: dict[str, list[int]], now: datetime,
                created - timedelta(minutes=rng.randint(0, 600)),
                -6.8 - rng.random() if pinned else None, 107.5 + rng.random() if pinned else None,
                None if pinned else f"Jl. Merdeka No. {rng.randint(1, 200)}, RT 01",
-               code, rng.choice(villages[code]), rng.choice(_INCIDENT_STATUSES), created,
+               code, rng.choice(villages[code]),
+               rng.choice(_by_age(_INCIDENT_STATUSES, created, now)), created,
                created + timedelta(hours=rng.randint(0, 72)))
 
 
@@ -98,7 +114,7 @@ def complaint_rows(count: int, villages: dict[str, list[int]], now: datetime,
         year = received.astimezone(zones[code]).year
         sequences[year] = sequences.get(year, 0) + 1
         recorder = rng.choice(villages[code])
-        status = rng.choice(_COMPLAINT_STATUSES)
+        status = rng.choice(_by_age(_COMPLAINT_STATUSES, received, now))
         due = received + timedelta(days=7)
         closed = None if status in _OPEN else received + timedelta(hours=rng.randint(2, 400))
         forwarded = status == "diteruskan"
@@ -159,10 +175,11 @@ async def _load_postgres(url: str, table: str, columns: tuple[str, ...],
         await connection.close()
 
 
-async def _analyze(scratch: ScratchDatabase) -> None:
+async def _vacuum_analyze(scratch: ScratchDatabase) -> None:
+    """What autovacuum does to a settled database: statistics and the visibility map."""
     connection = await asyncpg.connect(scratch.url)
     try:
-        await connection.execute("ANALYZE")
+        await connection.execute("VACUUM ANALYZE")
     finally:
         await connection.close()
 
@@ -184,6 +201,6 @@ async def seed_reports(scratch: ScratchDatabase, database: Database, *, incident
         timings[f"{table}_s"] = round(time.perf_counter() - started, 1)
     if scratch.backend == "postgres":
         started = time.perf_counter()
-        await _analyze(scratch)
-        timings["analyze_s"] = round(time.perf_counter() - started, 1)
+        await _vacuum_analyze(scratch)
+        timings["vacuum_analyze_s"] = round(time.perf_counter() - started, 1)
     return timings

@@ -7,11 +7,17 @@ import logging
 import re
 import sys
 
+# People type numbers with spaces, dashes or dots between the digits ("0812-3456 7890",
+# "3277 0341 0590 0001"), and PTB's DEBUG logs show their messages as typed
+# (dots only in phone numbers: in a long number they are far more often a decimal point).
+_SEP, _PHONE_SEP = r"[ \-]?", r"[ .\-]?"
+_NOT_AFTER_DIGIT = r"(?<!\d)(?<!\d[ .\-])"
 _REDACTIONS = [
     (re.compile(r"\d{6,12}:[A-Za-z0-9_-]{20,}"), "<token>"),
-    (re.compile(r"(?<!\d)\d{16}(?!\d)"), "<nik>"),
-    (re.compile(r"(?<![\w])(?:\+62|62|0)8\d{7,12}(?!\d)"), "<phone>"),
-    (re.compile(r"(?<!\d)\d{18}(?!\d)"), "<nip>"),
+    (re.compile(rf"{_NOT_AFTER_DIGIT}\d(?:{_SEP}\d){{17}}(?!{_SEP}\d)"), "<nip>"),
+    (re.compile(rf"{_NOT_AFTER_DIGIT}\d(?:{_SEP}\d){{15}}(?!{_SEP}\d)"), "<nik>"),
+    (re.compile(rf"(?<![\w])(?:\+62|62|0){_PHONE_SEP}8(?:{_PHONE_SEP}\d){{7,12}}"
+                rf"(?!{_PHONE_SEP}\d)"), "<phone>"),
 ]
 _STANDARD = set(vars(logging.makeLogRecord({})))
 

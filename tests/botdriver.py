@@ -27,6 +27,7 @@ from telegram.ext import ConversationHandler
 from bot.clock import Clock
 from bot.db import Database
 from bot.logs import RedactingFormatter
+from bot.services.recap_digest import DIGEST_TARGET
 from simulator import BotApiSimulator, CallbackQueryRecord, SimMessage
 from tests.e2e.harness import Harness
 
@@ -213,6 +214,8 @@ class Driver(Harness):
                 if table.name in UNTRACKED_TABLES:
                     continue
                 rows = (await session.exec(table.select())).all()  # type: ignore[call-overload]
+                if table.name == "reminder":  # the weekly digests plan themselves on a timer
+                    rows = [r for r in rows if r.target_type != DIGEST_TARGET]
                 digest = hashlib.sha256()
                 for row in sorted(repr(tuple(r)) for r in rows):
                     digest.update(row.encode())

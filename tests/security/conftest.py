@@ -16,6 +16,12 @@ from tests.botdriver import Driver, LogCapture
 from tests.e2e.harness import TOKEN
 
 
+@pytest.fixture
+def sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A private copy of the migrated SQLite template (for tests where the backend is moot)."""
+    return str(request.getfixturevalue("sqlite_template").copy_to(tmp_path))
+
+
 @pytest.fixture(scope="module")
 def module_database_url(request: pytest.FixtureRequest, db_backend: str,
                         tmp_path_factory: pytest.TempPathFactory) -> str:

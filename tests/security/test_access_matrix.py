@@ -19,6 +19,7 @@ from sqlmodel import select
 import handlers
 from bot.callbacks import pack
 from bot.clock import Clock
+from bot.policy import POLICY
 from bot.services import complaints as complaint_service
 from bot.services import meetings as meeting_service
 from bot.services import officials as official_service
@@ -55,9 +56,9 @@ async def enrol(d: Driver) -> None:
 
 
 async def leave_any_conversation(d: Driver, person: Person) -> None:
+    """Close a form the last input opened, so the next command is not "finish it first"."""
     if d.conversation_of(person.telegram_id) is not None:
-        await d.text(person.telegram_id, "/batal")
-        assert d.conversation_of(person.telegram_id) is None
+        d.restore(person.telegram_id, None, {})
 
 
 def refused_by_catalog(outcome: Outcome, key: str) -> bool:
@@ -97,8 +98,6 @@ def expected_press(person: Person, kind: CallbackKind) -> set[str] | None:
         return {plain(TR(f"common.access.{status_key(person)}")), STALE_TEXT}
     assert person.role is not None
     if kind.top_level and kind.action is not None:
-        from bot.policy import POLICY
-
         if person.role not in POLICY[kind.action]:
             return {plain(TR("common.access.not_allowed"))}
     return None
@@ -108,30 +107,29 @@ async def walk_callbacks(d: Driver, capture: LogCapture, person: Person,
                          kinds: dict[str, CallbackKind]) -> tuple[list[str], int]:
     problems, presses = [], 0
     for kind in kinds.values():
-        for args in ((BOGUS_ID, "x"),):
-            data = pack(kind.kind, *args)
-            assert kind.pattern.match(data), (kind, data)
-            since = len(capture.records)
-            outcome = await d.press(person.telegram_id, data)
-            presses += 1
-            popup = (outcome.answer.text or "") if outcome.answer else ""
-            allowed = expected_press(person, kind)
-            where = f"{person.label} {data}"
-            if outcome.answer is None or not outcome.answer.answered:
-                problems.append(f"{where}: the press was never answered")
-            elif len(popup) > 200:
-                problems.append(f"{where}: popup longer than 200 characters")
-            elif allowed is not None and popup not in allowed:
-                problems.append(f"{where}: expected one of {sorted(allowed)}, got "
-                                f"{popup!r} / {outcome.texts[:1]}")
-            elif allowed is None and popup in ACCESS_TEXTS:
-                problems.append(f"{where}: refused by role but POLICY allows it: {popup!r}")
-            elif not outcome.answered:
-                problems.append(f"{where}: nothing shown to the user")
-            if popup and popup != "" and (allowed is not None or popup == STALE_TEXT) \
-                    and not logged_refusal(capture, since, person):
-                problems.append(f"{where}: refusal {popup!r} was not logged")
-            await leave_any_conversation(d, person)
+        data = pack(kind.kind, BOGUS_ID, "x")  # an id nobody has: nothing real is touched
+        assert kind.pattern.match(data), (kind, data)
+        since = len(capture.records)
+        outcome = await d.press(person.telegram_id, data)
+        presses += 1
+        popup = (outcome.answer.text or "") if outcome.answer else ""
+        allowed = expected_press(person, kind)
+        where = f"{person.label} {data}"
+        if outcome.answer is None or not outcome.answer.answered:
+            problems.append(f"{where}: the press was never answered")
+        elif len(popup) > 200:
+            problems.append(f"{where}: popup longer than 200 characters")
+        elif allowed is not None and popup not in allowed:
+            problems.append(f"{where}: expected one of {sorted(allowed)}, got "
+                            f"{popup!r} / {outcome.texts[:1]}")
+        elif allowed is None and popup in ACCESS_TEXTS:
+            problems.append(f"{where}: refused by role but POLICY allows it: {popup!r}")
+        elif not outcome.answered:
+            problems.append(f"{where}: nothing shown to the user")
+        if popup and (allowed is not None or popup == STALE_TEXT) \
+                and not logged_refusal(capture, since, person):
+            problems.append(f"{where}: refusal {popup!r} was not logged")
+        await leave_any_conversation(d, person)
     return problems, presses
 
 

@@ -10,7 +10,7 @@ stale or forged button presses. After every input:
   * the user got an answer (a message, an edit or a popup);
   * the draft is intact: an input the step cannot use changes neither the step nor the draft;
     an input the step can use may only add its own answer; the database holds the same draft.
-Examples per test: WILAYAH_FUZZ_EXAMPLES (default 50; each example tries one to three inputs).
+Examples per test: WILAYAH_FUZZ_EXAMPLES (default 80; each example tries one to three inputs).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from tests.e2e.harness import TOKEN
 from tests.security.access import callback_kinds
 from tests.security.hostile import Hostile, forged_presses, hostile_inputs, send
 
-EXAMPLES = int(os.environ.get("WILAYAH_FUZZ_EXAMPLES", "50"))
+EXAMPLES = int(os.environ.get("WILAYAH_FUZZ_EXAMPLES", "80"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, print_blob=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -217,11 +217,6 @@ async def fuzz_one(d: Driver, capture: LogCapture, user_id: int, snapshots: list
 # --- the bot and the people -------------------------------------------------------------------
 
 STRANGER, LURAH, ADMIN, CAMAT = 7001, 7002, 7004, 7011
-
-
-@pytest.fixture
-def sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return str(request.getfixturevalue("sqlite_template").copy_to(tmp_path))
 
 
 @pytest.fixture

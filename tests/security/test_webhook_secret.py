@@ -67,11 +67,6 @@ class WebhookDriver(Driver):
 
 
 @pytest.fixture
-def sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return str(request.getfixturevalue("sqlite_template").copy_to(tmp_path))
-
-
-@pytest.fixture
 async def webhook_bot(sqlite_url: str, tmp_path: Path) -> AsyncIterator[WebhookDriver]:
     port = free_port()
     database = Database(sqlite_url)
