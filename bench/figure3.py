@@ -59,14 +59,17 @@ async def _plan(database: Database, people: People, due: datetime) -> None:
 
 
 async def _unsettled(database: Database) -> int:
+    """The rakor reminders still waiting (other features may plan their own, e.g. digests)."""
     async with database.session() as session:
         return int((await session.exec(select(func.count()).select_from(Reminder).where(
+            Reminder.kind == KIND,
             col(Reminder.status).in_([ReminderStatus.PENDING, ReminderStatus.SENDING])))).one())
 
 
 async def _statuses(database: Database) -> dict[str, int]:
     async with database.session() as session:
         rows = (await session.exec(select(Reminder.status, func.count())
+                                   .where(Reminder.kind == KIND)
                                    .group_by(Reminder.status))).all()
     return {str(status): int(count) for status, count in rows}
 

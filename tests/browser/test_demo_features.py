@@ -248,9 +248,10 @@ async def test_ektp_drive_realisasi_and_recap(demo_page: DemoPage, demo: DemoRun
     await expect(recap).to_contain_text("97 dari 120")
     await say(p, "/rekap", expect_text="Pilih periode")
     await p.press("Hari ini", exact=True)
-    summary = await p.wait_for_bubble("Perekaman e-KTP: 1 kegiatan")
+    # the recap draws its chart in a worker thread: allow a slow first matplotlib import
+    summary = await p.wait_for_bubble("Perekaman e-KTP: 1 kegiatan", timeout=30_000)
     await expect(summary).to_contain_text("97")
     chart = p.bubbles().last.locator("img.photo")
-    await expect(chart).to_be_visible()
-    await expect(chart).to_have_js_property("complete", True)
+    await expect(chart).to_be_visible(timeout=30_000)
+    await expect(chart).to_have_js_property("complete", True, timeout=30_000)
     await p.screenshot("admin-rekap-chart")
