@@ -61,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply pending migrations")
+    db_commands.add_parser("backup", help="copy the database to FILE (safe while the bot "
+                                          "runs)").add_argument("file", type=Path)
+    db_commands.add_parser("restore", help="replace the database with FILE (stop the bot "
+                                           "first)").add_argument("file", type=Path)
 
     regions = commands.add_parser("regions", help="region data")
     region_commands = regions.add_subparsers(dest="regions_command", required=True,
@@ -112,6 +116,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return run_demo(settings, reset=args.reset, port=args.port,
                         data_dir=Path(args.data_dir) if args.data_dir else None)
     if args.command == "db":
+        if args.db_command in ("backup", "restore"):
+            from bot.backup import main as backup_main
+
+            return backup_main(args.db_command, settings.database_url, args.file)
         from bot.migrate import upgrade
 
         upgrade(settings.database_url)
