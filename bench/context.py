@@ -32,6 +32,8 @@ class BenchContext:
     officials: int = 10_000
     export_rows: int = 100_000
     process_figures: bool = True
+    warm_runs: int = 5  # timed runs of each query after the cold one
+    settle: float = 2.0  # seconds a started bot gets before its memory is read
     quiet: bool = False
     started: float = field(default_factory=time.monotonic)
 

@@ -42,8 +42,10 @@ def has_button(prefix: str) -> Predicate:
 
 
 def starts_with(prefix: str) -> Predicate:
+    """A line of the message starts with the prefix: a question edited into the message whose
+    button was pressed comes below the answers already given."""
     def check(_event: str, msg: SimMessage) -> bool:
-        return (msg.text or "").startswith(prefix)
+        return any(line.startswith(prefix) for line in (msg.text or "").split("\n"))
     return check
 
 

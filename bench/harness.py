@@ -128,13 +128,14 @@ class ScratchDatabase:
 
     def __init__(self, backend: str, workdir: Path, postgres_url: str = DEFAULT_POSTGRES) -> None:
         self.backend = backend
-        self.postgres_url = postgres_url
+        # asyncpg itself wants the plain form
+        self.postgres_url = postgres_url.replace("postgresql+asyncpg://", "postgresql://")
         if backend == "sqlite":
             self.name = str(workdir / f"wilayah-{uuid.uuid4().hex[:6]}.db")
             self.url = f"sqlite:///{self.name}"
         elif backend == "postgres":
             self.name = f"wilayah_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-            base = postgres_url.rsplit("/", 1)[0]
+            base = self.postgres_url.rsplit("/", 1)[0]
             self.url = f"{base}/{self.name}"
         else:
             raise ValueError(f"unknown database backend {backend!r}")
@@ -169,7 +170,8 @@ class ScratchDatabase:
 async def postgres_problem(url: str) -> str | None:
     """None when the PostgreSQL server answers, else why not."""
     try:
-        conn = await asyncpg.connect(url, timeout=3)
+        conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"),
+                                     timeout=3)
     except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as error:
         return f"{type(error).__name__}: {error}"
     await conn.close()
@@ -194,15 +196,15 @@ class BotProcess:
 
     @classmethod
     def wilayah(cls, bench: BenchSimulator, database: ScratchDatabase, workdir: Path,
-                log_path: Path, *, rate_limiter: bool = True, plain_cli: bool = False,
-                **settings: str) -> BotProcess:
-        """`python -m bot.cli run` (plain_cli), or the same through bench.bot_process, which
-        can switch PTB's rate limiter off and installs the scheduler if the bot does not."""
+                log_path: Path, *, rate_limiter: bool = True, **settings: str) -> BotProcess:
+        """`python -m bot.cli run`; without the rate limiter, the same through
+        bench.bot_process, which builds the application without PTB's AIORateLimiter."""
         env = {**bench.env(), "WILAYAH_DATABASE__URL": database.url,
                "WILAYAH_BOT__DATA_DIR": str(workdir / "data"), **settings}
+        module = "bot.cli"
         if not rate_limiter:
             env["BENCH_RATE_LIMITER"] = "off"
-        module = "bot.cli" if plain_cli else "bench.bot_process"
+            module = "bench.bot_process"
         return cls([sys.executable, "-m", module, "run"], env, log_path, workdir)
 
     @classmethod

@@ -2,20 +2,85 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import make_transient_to_detached
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.db import Database
 from bot.i18n import Translator
+from bot.services import officials as official_service
 from bot.settings import Settings
-from scheduler.leadership import Leadership
 from models.officials import Official
+from scheduler.leadership import Leadership
 
 SERVICES_KEY = "wilayah.services"
+# how long another process's change to an official may go unseen (this process's: not at all)
+OFFICIAL_CACHE_SECONDS = 10.0
+_OFFICIAL_COLUMNS = [attribute.key for attribute in inspect(Official).column_attrs]
+
+
+class _OfficialWrites:
+    """Counts the officials this process inserts, updates or deletes through the ORM."""
+
+    count = 0
+
+    @classmethod
+    def seen(cls, *_: object) -> None:
+        cls.count += 1
+
+
+for _name in ("after_insert", "after_update", "after_delete"):
+    event.listen(Official, _name, _OfficialWrites.seen)
+
+
+class OfficialCache:
+    """The official behind each Telegram id, read once for a burst of updates rather than once
+    per update. Any write to any official in this process forgets everything at once; a change
+    made by another process (the CLI) is seen within `ttl` seconds. Each caller gets its own
+    detached copy, so a handler changing its copy changes nobody else's."""
+
+    def __init__(self, ttl: float = OFFICIAL_CACHE_SECONDS,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._monotonic = monotonic
+        # telegram id -> (read at, writes counted before the read, column values or None)
+        self._entries: dict[int, tuple[float, int, dict[str, Any] | None]] = {}
+        self._pruned_at = monotonic()
+
+    async def find(self, database: Database, telegram_id: int) -> Official | None:
+        now = self._monotonic()
+        entry = self._entries.get(telegram_id)
+        if entry is not None and now - entry[0] < self._ttl and entry[1] == _OfficialWrites.count:
+            return None if entry[2] is None else _detached(entry[2])
+        writes = _OfficialWrites.count  # a write during the read makes this entry stale
+        async with database.session() as session:
+            official = await official_service.by_telegram_id(session, telegram_id)
+        values = None if official is None else \
+            {name: getattr(official, name) for name in _OFFICIAL_COLUMNS}
+        self._prune(now)
+        self._entries[telegram_id] = (now, writes, values)
+        return official
+
+    def _prune(self, now: float) -> None:
+        """Forget expired entries now and then, so memory follows the active users."""
+        if now - self._pruned_at < self._ttl:
+            return
+        self._pruned_at = now
+        self._entries = {key: entry for key, entry in self._entries.items()
+                         if now - entry[0] < self._ttl}
+
+
+def _detached(values: dict[str, Any]) -> Official:
+    official = Official(**values)
+    make_transient_to_detached(official)  # as if loaded by a session that has closed
+    return official
 
 
 @dataclass
@@ -26,6 +91,7 @@ class Services:
     clock: Clock
     db: Database
     leadership: Leadership | None = None
+    officials: OfficialCache = field(default_factory=OfficialCache)
 
 
 class WilayahContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],

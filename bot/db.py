@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,6 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+logger = logging.getLogger(__name__)
 
 
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -26,6 +29,7 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "close", _sqlite_optimize)
     return engine
 
 
@@ -35,6 +39,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_optimize(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite's advice for a closing connection: let it refresh the planner statistics of
+    tables it queried, if they have become stale (usually a no-op)."""
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA optimize")
+        cursor.close()
+    except Exception:  # closing must go on: the statistics only speed up the next start
+        logger.debug("PRAGMA optimize failed on close", exc_info=True)
 
 
 class Database:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import sys
 from typing import Any
 
 from telegram import Update
 
-from bot.app import build_application
+from bot.app import build_application, polling_options
 from bot.db import Database
 from bot.migrate import upgrade
 from bot.services.regions import ensure_pilot_regions
-from bot.settings import Settings
+from bot.settings import Settings, TelegramSettings
 from scheduler.leadership import AnotherInstanceRunning
 
 log = logging.getLogger("wilayah")
@@ -38,7 +39,6 @@ def run(settings: Settings) -> int:
     app = build_application(settings)
     log.info("starting", extra={"mode": settings.telegram.mode,
                                 "database": settings.database_url.split("://")[0]})
-    telegram = settings.telegram
     try:
         _serve(app, settings)
     except AnotherInstanceRunning as error:
@@ -50,11 +50,18 @@ def run(settings: Settings) -> int:
 def _serve(app: Any, settings: Settings) -> None:
     telegram = settings.telegram
     if telegram.mode == "webhook":
-        secret = telegram.webhook_secret_token
         app.run_webhook(listen=telegram.webhook_listen, port=telegram.webhook_port,
-                        webhook_url=telegram.webhook_url,
-                        secret_token=secret.get_secret_value() if secret else None,
+                        webhook_url=telegram.webhook_url, secret_token=webhook_secret(telegram),
                         allowed_updates=Update.ALL_TYPES)
     else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES, timeout=telegram.poll_timeout,
-                        poll_interval=0.0)
+        app.run_polling(**polling_options(settings))
+
+
+def webhook_secret(telegram: TelegramSettings) -> str:
+    """The secret Telegram must send with every update: the configured one, else a random
+    one for this run (setWebhook registers it again at each start, so nobody needs to know it)."""
+    if telegram.webhook_secret_token is not None:
+        return telegram.webhook_secret_token.get_secret_value()
+    log.info("telegram.webhook_secret_token is not set: generated a random secret token for "
+             "this run; requests without it get 403")
+    return secrets.token_urlsafe(32)  # 43 characters, all of them A-Z a-z 0-9 _ -

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -15,6 +16,8 @@ from pydantic_settings import (
 )
 
 ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
+# what Telegram accepts as a webhook secret_token (setWebhook)
+WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class TelegramSettings(BaseModel):
@@ -29,6 +32,15 @@ class TelegramSettings(BaseModel):
     connect_timeout: float = Field(default=10.0, gt=0)
     read_timeout: float = Field(default=15.0, gt=0)
     poll_timeout: int = Field(default=20, ge=0, le=50)
+
+    @field_validator("webhook_secret_token")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # the message must not echo the value: it is a secret
+        if value is not None and not WEBHOOK_SECRET_PATTERN.fullmatch(value.get_secret_value()):
+            raise ValueError("Telegram accepts 1 to 256 characters, only A-Z, a-z, 0-9, _ "
+                             "and -; leave it unset to get a random one at each start")
+        return value
 
 
 class DatabaseSettings(BaseModel):

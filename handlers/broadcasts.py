@@ -33,7 +33,13 @@ from bot.services.broadcasts_audience import (
     count_audience,
     officials_named,
 )
-from bot.services.broadcasts_format import check_broadcast_html
+from bot.services.broadcasts_format import (
+    check_broadcast_html,
+    header_room,
+    sender_facts,
+    sender_header,
+    with_header,
+)
 from bot.services.dateparse import parse_datetime
 from bot.services.regions import describe, scope_of, timezone_for
 from handlers import broadcasts_audience as audience_steps
@@ -127,8 +133,11 @@ async def on_message(update: Update, context: WilayahContext) -> int | None:
     else:
         content, file_id = BroadcastContent.TEXT, None
     html = _html_of(message)
+    assert context.official is not None
     try:
-        check_broadcast_html(html, caption=content != BroadcastContent.TEXT)
+        async with context.db.session() as session:
+            room = header_room(await sender_facts(session, context.official))
+        check_broadcast_html(html, caption=content != BroadcastContent.TEXT, reserved=room)
     except DomainError as error:
         await reply(update, context, error.key, **error.values)
         return MESSAGE
@@ -160,10 +169,13 @@ def zone_of(official: Official, context: WilayahContext) -> str:
 
 
 async def send_copy(update: Update, context: WilayahContext, draft: dict[str, Any]) -> None:
-    """The message exactly as recipients will see it."""
+    """The message exactly as recipients will see it (the header in the admin's language)."""
     chat = update.effective_chat
-    assert chat is not None
-    content, text = draft["content"], draft["text"]
+    assert chat is not None and context.official is not None
+    async with context.db.session() as session:
+        sender = await sender_facts(session, context.official)
+    content = draft["content"]
+    text = with_header(sender_header(context.tr, sender), draft["text"])
     if content == BroadcastContent.PHOTO:
         await context.bot.send_photo(chat.id, draft["file_id"], caption=text or None,
                                      parse_mode=ParseMode.HTML)

@@ -5,18 +5,20 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
 from bot.context import WilayahContext
+from bot.errors import DomainError
 from bot.i18n import Html, Translator
 from bot.policy import Action
 from bot.services import broadcasts as service
 from bot.services.broadcasts_format import excerpt
 from handlers.common import CommandSpec, buttons, edit_or_send, guard, refuse, send_html
 from models.broadcasts import BroadcastStatus
+from models.officials import Official
 from scheduler.alarm import scheduler_of
 from scheduler.broadcast_report import ACK, ACKS, CANCEL, REMIND, progress_text
 
@@ -27,10 +29,15 @@ COMMANDS = [
 NAMES_SHOWN = 30
 
 
-def _broadcast_arg(update: Update) -> int | None:
-    query = update.callback_query
-    data = callbacks.parse(query.data if query else None)
-    return data.int_arg(0) if data else None
+def _pressed(update: Update, context: WilayahContext) -> tuple[CallbackQuery, Official, int]:
+    """The press, the presser and the broadcast its button names (no id: a stale button)."""
+    query, official = update.callback_query, context.official
+    assert query is not None and official is not None
+    data = callbacks.parse(query.data)
+    broadcast_id = data.int_arg(0) if data else None
+    if broadcast_id is None:
+        raise DomainError("common.errors.stale_button")
+    return query, official, broadcast_id
 
 
 @guard(Action.BROADCAST)
@@ -66,13 +73,7 @@ async def show_status(update: Update, context: WilayahContext) -> None:
 @guard(Action.BROADCAST)
 async def on_cancel(update: Update, context: WilayahContext) -> None:
     """Stop a broadcast; the worker finishes the progress message and sends the report."""
-    query = update.callback_query
-    official = context.official
-    broadcast_id = _broadcast_arg(update)
-    assert query is not None and official is not None
-    if broadcast_id is None:
-        await refuse(update, context, "common.errors.stale_button")
-        return
+    query, official, broadcast_id = _pressed(update, context)
     async with context.db.session() as session:
         await service.cancel_broadcast(session, context.clock, broadcast_id=broadcast_id,
                                        actor=official)
@@ -86,13 +87,7 @@ async def on_cancel(update: Update, context: WilayahContext) -> None:
 @guard(Action.BROADCAST_ACK)
 async def on_ack(update: Update, context: WilayahContext) -> None:
     """"Sudah dibaca": recorded once; the button then disappears."""
-    query = update.callback_query
-    official = context.official
-    broadcast_id = _broadcast_arg(update)
-    assert query is not None and official is not None
-    if broadcast_id is None:
-        await refuse(update, context, "common.errors.stale_button")
-        return
+    query, official, broadcast_id = _pressed(update, context)
     async with context.db.session() as session:
         first = await service.acknowledge(session, context.clock, broadcast_id=broadcast_id,
                                           official=official)
@@ -105,13 +100,7 @@ async def on_ack(update: Update, context: WilayahContext) -> None:
 @guard(Action.BROADCAST)
 async def on_acks(update: Update, context: WilayahContext) -> None:
     """Who has read it, who has not yet; a button to remind the rest."""
-    query = update.callback_query
-    official = context.official
-    broadcast_id = _broadcast_arg(update)
-    assert query is not None and official is not None
-    if broadcast_id is None:
-        await refuse(update, context, "common.errors.stale_button")
-        return
+    query, official, broadcast_id = _pressed(update, context)
     async with context.db.session() as session:
         broadcast = await service.get_broadcast(session, broadcast_id)
         acks = await service.acknowledgements(session, broadcast_id=broadcast_id, actor=official)
@@ -143,13 +132,7 @@ def _names(names: list[str], tr: Translator) -> str:
 @guard(Action.BROADCAST)
 async def on_remind(update: Update, context: WilayahContext) -> None:
     """Send everyone who has not confirmed a reminder with the "Sudah dibaca" button."""
-    query = update.callback_query
-    official = context.official
-    broadcast_id = _broadcast_arg(update)
-    assert query is not None and official is not None
-    if broadcast_id is None:
-        await refuse(update, context, "common.errors.stale_button")
-        return
+    query, official, broadcast_id = _pressed(update, context)
     async with context.db.session() as session:
         count = await service.remind_unacknowledged(session, context.clock,
                                                     broadcast_id=broadcast_id, actor=official)

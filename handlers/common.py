@@ -70,9 +70,8 @@ async def load_official(update: object, context: WilayahContext) -> Official | N
         return None
     if context.official is None:
         context.use_update_language(update)
-        async with context.db.session() as session:
-            context.official = await official_service.by_telegram_id(
-                session, update.effective_user.id)
+        context.official = await context.services.officials.find(
+            context.db, update.effective_user.id)
     return context.official
 
 
@@ -246,9 +245,19 @@ async def show_help(update: Update, context: WilayahContext) -> None:
     await send_html(update, context, help_text(context.tr, Role(official.role)))
 
 
+# Applicants learn where their registration stands rather than how to register
+APPLICANT_HELP = {
+    OfficialStatus.PENDING: "registration.help.pending",
+    OfficialStatus.REJECTED: "registration.help.rejected",
+}
+
+
 async def show_help_or_register(update: Update, context: WilayahContext) -> None:
     """Strangers also get help: what the bot is and how to register."""
     official = await load_official(update, context)
+    if official is not None and official.status in APPLICANT_HELP:
+        await reply(update, context, APPLICANT_HELP[OfficialStatus(official.status)])
+        return
     if official is None or official.status != OfficialStatus.ACTIVE:
         await send_html(update, context, help_text(context.tr, None))
         return
@@ -299,11 +308,23 @@ async def set_language(update: Update, context: WilayahContext) -> None:
     await edit_or_send(update, context, context.tr("common.language.done"))
 
 
+DRAFT_CLEANUPS_KEY = "wilayah.draft_cleanups"
+DraftCleanup = Callable[[WilayahContext, Any], Awaitable[None]]
+
+
+def on_draft_dropped(app: Any, key: str, cleanup: DraftCleanup) -> None:
+    """Let a feature tidy up after its draft when /batal drops it (e.g. files it downloaded)."""
+    app.bot_data.setdefault(DRAFT_CLEANUPS_KEY, {})[key] = cleanup
+
+
 async def cancel_flow(update: Update, context: WilayahContext) -> int:
     """Leave the current conversation; its draft is dropped, stored records stay."""
     await load_official(update, context)
+    cleanups: dict[str, DraftCleanup] = context.application.bot_data.get(DRAFT_CLEANUPS_KEY, {})
     for key in [k for k in context.user_data if str(k).startswith("draft")]:
-        context.user_data.pop(key, None)
+        dropped = context.user_data.pop(key, None)
+        if key in cleanups and dropped is not None:
+            await cleanups[key](context, dropped)
     await reply(update, context, "common.cancel.done", reply_markup=ReplyKeyboardRemove())
     return ConversationHandler.END
 

@@ -1,7 +1,7 @@
 """Perekaman e-KTP drives: /perekaman (target versus realisasi), cancelling a drive.
 
-Creating a drive lives in `drives_create`, the lurah's report in `drives_report`, texts in
-`drives_view`.
+Creating a drive lives in `drives_create`, moving it in `drives_reschedule`, the lurah's report
+in `drives_report`, texts in `drives_view`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from bot.policy import Action
 from bot.services import drives as drive_service
 from bot.services import drives_query
 from bot.services.drives_query import DriveRecap
-from handlers import drives_create, drives_report
+from handlers import drives_create, drives_report, drives_reschedule
 from handlers.common import CommandSpec, buttons, edit_or_send, guard, reply
 from handlers.drives_view import recap_text, window
 from handlers.meetings_view import MAX_MESSAGE, deliver, send_long
@@ -44,6 +44,9 @@ def _recap_buttons(tr: Translator, recap: DriveRecap, viewer: Official,
         rows.insert(0, [(tr("drives.buttons.report"), callbacks.pack("drv.rl", drive.id))])
     if viewer.role in ADMIN_ROLES and now < drive.ends_at:
         rows[-1].append((tr("drives.buttons.cancel_drive"), callbacks.pack("drv.cx", drive.id)))
+    if viewer.role in ADMIN_ROLES and now < drive.starts_at:
+        rows.append([(tr("drives.buttons.reschedule"),
+                      callbacks.pack(drives_reschedule.ENTRY_KIND, drive.id))])
     return buttons(rows)
 
 
@@ -129,8 +132,9 @@ async def on_cancel_confirmed(update: Update, context: WilayahContext) -> None:
 
 
 def register(app: Any) -> None:
-    """Creating, listing, reporting and cancelling drives."""
+    """Creating, moving, listing, reporting and cancelling drives."""
     drives_create.register(app)
+    drives_reschedule.register(app)
     drives_report.register(app)
     app.add_handler(CommandHandler(["perekaman", "drives"], list_drives))
     app.add_handler(CallbackQueryHandler(on_refresh, pattern=callbacks.pattern("drv.rc")))

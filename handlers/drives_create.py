@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -20,23 +19,23 @@ from telegram.ext import (
 from bot import callbacks
 from bot.context import WilayahContext
 from bot.errors import DomainError, InvalidInput
-from bot.i18n import Html, Translator
+from bot.i18n import Translator
 from bot.policy import Action
 from bot.services import drives as drive_service
 from bot.services import regions as region_service
-from bot.services.dateparse import parse_datetime
 from handlers.common import buttons, cancel_handlers, edit_or_send, guard, reply, send_html
-from handlers.drives_view import announcement, drive_body, schedule_text, village_name
+from handlers.drives_view import drive_body, send_schedules
 from handlers.meetings_area import area_keyboard, on_area_page, pick_area
 from handlers.meetings_input import (
     ZONE_ABBREVIATIONS,
     message_text,
-    read_end,
     step_hint,
+    take_end,
+    take_start,
 )
-from handlers.meetings_view import deliver, label
+from handlers.meetings_view import label
 from models.drives import Drive
-from models.officials import Official, Role
+from models.officials import Role
 from models.regions import Region
 
 AREA, TARGETS, START, END, PLACE, GROUP, COUNTS, PREVIEW = range(8)
@@ -215,12 +214,10 @@ async def _villages(context: WilayahContext, action: str, code: str) -> list[str
 async def on_start(update: Update, context: WilayahContext) -> int:
     """When the drive starts, read in the area's own time zone."""
     draft = _draft(context)
-    starts_at = parse_datetime(message_text(update), context.clock, _zone(draft))
-    if starts_at <= context.clock.now():
-        raise InvalidInput("drives.errors.start_in_past")
-    draft["starts_at"] = starts_at.isoformat()
-    await reply(update, context, "drives.create.ask_end",
-                start=Html(context.tr.datetime(starts_at, _zone(draft))))
+    now = context.clock.now()
+    await take_start(update, context, draft, _zone(draft),
+                     check=lambda starts_at: drive_service.check_start(now, starts_at),
+                     ask_end="drives.create.ask_end")
     return END
 
 
@@ -228,10 +225,9 @@ async def on_start(update: Update, context: WilayahContext) -> int:
 async def on_end(update: Update, context: WilayahContext) -> int:
     """When it ends: a time on the same day, or a full date and time."""
     draft = _draft(context)
-    starts_at = datetime.fromisoformat(draft["starts_at"])
-    ends_at = read_end(message_text(update), context, starts_at, _zone(draft))
-    drive_service.check_window(context.clock.now(), starts_at, ends_at)
-    draft["ends_at"] = ends_at.isoformat()
+    now = context.clock.now()
+    take_end(update, context, draft, _zone(draft),
+             check=lambda starts_at, ends_at: drive_service.check_window(now, starts_at, ends_at))
     await reply(update, context, "drives.create.ask_place")
     return PLACE
 
@@ -337,36 +333,11 @@ async def on_preview(update: Update, context: WilayahContext) -> int | None:
     await query.answer()
     context.user_data.pop(DRAFT, None)
     await edit_or_send(update, context, context.tr("drives.create.saved"))
-    reached, missing = 0, []
-    for target in targets:
-        region = regions[target.region_code]
-        assert region is not None
-        if not lurah.get(target.region_code):
-            missing.append(region.name)
-        for official in lurah.get(target.region_code, []):
-            reached += await send_schedule(context, drive, region, target.target_count, official)
+    reached, missing = await send_schedules(context, drive, targets, lurah, regions)
     await reply(update, context, "drives.create.sent", count=reached)
     if missing:
         await reply(update, context, "drives.create.no_lurah", villages=", ".join(missing))
     return ConversationHandler.END
-
-
-async def send_schedule(context: WilayahContext, drive: Drive, region: Region, target: int,
-                        official: Official) -> bool:
-    """The schedule with a realisasi button, then the announcement to forward to residents."""
-    tr = Translator(official.language)
-    assert drive.id is not None
-    sent = await deliver(context, official, schedule_text(tr, drive, village_name(region), target),
-                         reply_markup=buttons([[(tr("drives.buttons.report"),
-                                                 callbacks.pack("drv.rl", drive.id))]]))
-    if sent is None:
-        return False
-    try:
-        await context.bot.send_message(official.telegram_id, announcement(drive, region))
-    except TelegramError:
-        # the schedule arrived; the announcement can be copied from it if this one is lost
-        return True
-    return True
 
 
 def register(app: Any) -> None:

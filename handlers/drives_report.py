@@ -16,13 +16,17 @@ from telegram.ext import (
 from bot import callbacks
 from bot.context import WilayahContext
 from bot.errors import DomainError, InvalidInput
-from bot.i18n import Html
+from bot.i18n import Html, Translator
 from bot.policy import Action
 from bot.services import drives as drive_service
 from bot.services import drives_query
 from handlers.common import buttons, cancel_handlers, guard, reply
-from handlers.drives_view import percent, window
+from handlers.drives_view import percent, village_name, window
 from handlers.meetings_input import signed_in
+from handlers.meetings_view import deliver
+from models.drives import Drive, DriveTarget
+from models.officials import Official
+from models.regions import Region
 
 COUNT = 0
 DRAFT = "draft_realisasi"
@@ -88,17 +92,33 @@ async def on_count(update: Update, context: WilayahContext) -> int | None:
     text = (message.text or "").strip().replace(".", "") if message else ""
     if not text.isdigit():
         raise InvalidInput("drives.report.not_a_number")
+    lurah = signed_in(context)
     async with context.db.session() as session:
-        _, target = await drive_service.report_realisation(
-            session, context.clock, actor=signed_in(context),
+        drive, target = await drive_service.report_realisation(
+            session, context.clock, actor=lurah,
             drive_id=draft["drive_id"], count=int(text), rules=context.settings.reminders)
+        organiser = await drives_query.organiser_to_tell(session, drive)
+        region = await session.get(Region, target.region_code)
     context.user_data.pop(DRAFT, None)
     tr = context.tr
     realised = target.realised_count or 0
     await reply(update, context, "drives.report.saved", realised=tr.number(realised),
                 target=tr.number(target.target_count),
                 percent=percent(realised, target.target_count))
+    if organiser is not None and region is not None:
+        await _tell_organiser(context, organiser, drive, target, village_name(region), lurah)
     return ConversationHandler.END
+
+
+async def _tell_organiser(context: WilayahContext, organiser: Official, drive: Drive,
+                          target: DriveTarget, village: str, lurah: Official) -> None:
+    """The admin who planned the drive hears each report (and each correction)."""
+    tr = Translator(organiser.language)
+    realised = target.realised_count or 0
+    await deliver(context, organiser, tr(
+        "drives.notice.realised", when=Html(window(tr, drive)), village=village,
+        realised=tr.number(realised), target=tr.number(target.target_count),
+        percent=percent(realised, target.target_count), lurah=lurah.full_name))
 
 
 async def hint(update: Update, context: WilayahContext) -> None:

@@ -1,13 +1,23 @@
-"""How a drive looks in chat: the lurah's schedule, the residents' announcement, the recap."""
+"""How a drive looks in chat: the lurah's schedule (and sending it), the residents'
+announcement, the recap."""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from telegram.error import TelegramError
+
+from bot import callbacks
+from bot.context import WilayahContext
 from bot.i18n import Html, Translator
+from bot.services.drives import LurahByRegion
 from bot.services.drives_query import DriveRecap
-from models.drives import Drive
+from handlers.common import buttons
+from handlers.meetings_view import deliver
+from models.drives import Drive, DriveTarget
+from models.officials import Official
 from models.regions import Region, RegionLevel
 
 ZONES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
@@ -15,9 +25,13 @@ ZONES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
 def window(tr: Translator, drive: Drive) -> str:
     """'Sabtu, 16 November 2024, 08.00–14.00 WIB'."""
-    return tr("drives.render.window", date=tr.date(drive.starts_at, drive.timezone),
-              start=tr.time(drive.starts_at, drive.timezone),
-              end=tr.time(drive.ends_at, drive.timezone), zone=ZONES.get(drive.timezone, ""))
+    return window_of(tr, drive.starts_at, drive.ends_at, drive.timezone)
+
+
+def window_of(tr: Translator, starts_at: datetime, ends_at: datetime, zone: str) -> str:
+    """A time window as `window` shows it, before it is stored on a drive."""
+    return tr("drives.render.window", date=tr.date(starts_at, zone), start=tr.time(starts_at, zone),
+              end=tr.time(ends_at, zone), zone=ZONES.get(zone, ""))
 
 
 def drive_body(tr: Translator, drive: Drive) -> str:
@@ -27,9 +41,10 @@ def drive_body(tr: Translator, drive: Drive) -> str:
                       tr("drives.render.group", group=drive.target_group)])
 
 
-def schedule_text(tr: Translator, drive: Drive, village: str, target: int) -> str:
+def schedule_text(tr: Translator, drive: Drive, village: str, target: int, *,
+                  header: str = "drives.notice.schedule_header") -> str:
     """What the lurah of a target kelurahan receives."""
-    return "\n".join([tr("drives.notice.schedule_header"), drive_body(tr, drive),
+    return "\n".join([tr(header), drive_body(tr, drive),
                       tr("drives.render.target", village=village, target=tr.number(target)),
                       "", tr("drives.notice.schedule_footer")])
 
@@ -82,3 +97,38 @@ def recap_text(tr: Translator, recap: DriveRecap, now: datetime) -> str:
     elif now < drive.starts_at:
         lines.append(tr("drives.recap.not_started"))
     return "\n".join(lines)
+
+
+async def send_schedules(context: WilayahContext, drive: Drive, targets: Sequence[DriveTarget],
+                         lurah: LurahByRegion, regions: Mapping[str, Region | None], *,
+                         header: str = "drives.notice.schedule_header") -> tuple[int, list[str]]:
+    """Every target lurah gets the schedule; how many were reached, and the villages that
+    have no registered lurah yet."""
+    reached, missing = 0, []
+    for target in targets:
+        region = regions[target.region_code]
+        assert region is not None
+        if not lurah.get(target.region_code):
+            missing.append(region.name)
+        for official in lurah.get(target.region_code, []):
+            reached += await send_schedule(context, drive, region, target.target_count, official,
+                                           header=header)
+    return reached, missing
+
+
+async def send_schedule(context: WilayahContext, drive: Drive, region: Region, target: int,
+                        official: Official, *, header: str) -> bool:
+    """The schedule with a realisasi button, then the announcement to forward to residents."""
+    tr = Translator(official.language)
+    assert drive.id is not None
+    text = schedule_text(tr, drive, village_name(region), target, header=header)
+    sent = await deliver(context, official, text, reply_markup=buttons(
+        [[(tr("drives.buttons.report"), callbacks.pack("drv.rl", drive.id))]]))
+    if sent is None:
+        return False
+    try:
+        await context.bot.send_message(official.telegram_id, announcement(drive, region))
+    except TelegramError:
+        # the schedule arrived; the announcement can be copied from it if this one is lost
+        return True
+    return True

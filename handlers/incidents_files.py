@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from telegram import InputMediaDocument, InputMediaPhoto, Message
 from telegram.error import TelegramError
@@ -11,7 +12,8 @@ from telegram.error import TelegramError
 from bot.context import WilayahContext
 from bot.services import incidents as service
 from bot.services.incidents import DraftMedia, IncidentDraft
-from bot.services.incidents_media import media_file, store_media
+from bot.services.incidents_media import discard_media, media_file, store_media
+from handlers.incidents_ask import DRAFT
 from models.incidents import IncidentMedia, MediaKind
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,30 @@ async def receive_media(context: WilayahContext, message: Message,
                                        max_bytes=settings.max_media_bytes, file_name=name)
     return DraftMedia(kind=kind, file_id=file_id, file_unique_id=unique, local_path=local_path,
                       size=file_size, file_name=name)
+
+
+def _draft_files(stored: Any) -> Iterator[str]:
+    """The local copies of a draft as kept in the user's storage ({"report": {...}})."""
+    report = stored.get("report") if isinstance(stored, dict) else None
+    for item in (report or {}).get("media") or []:
+        if item.get("local_path"):
+            yield item["local_path"]
+
+
+async def discard_draft_media(context: WilayahContext, dropped: Any) -> None:
+    """Delete the files downloaded for a draft that was cancelled, replaced or emptied; a file
+    that an open draft (of anyone) still holds stays. Never fails the step that called it."""
+    paths = list(_draft_files(dropped))
+    if not paths:
+        return
+    open_drafts = {path for data in context.application.user_data.values()
+                   for path in _draft_files(data.get(DRAFT))}
+    try:
+        async with context.db.session() as session:
+            await discard_media(session, context.settings.bot.data_dir, local_paths=paths,
+                                keep=open_drafts)
+    except OSError as error:
+        log.warning("draft media not deleted", extra={"error": type(error).__name__})
 
 
 async def _send_one(context: WilayahContext, chat_id: int, item: IncidentMedia) -> None:

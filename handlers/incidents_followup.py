@@ -18,8 +18,8 @@ from bot.services import incidents as service
 from bot.services import incidents_workflow as workflow
 from bot.services import officials as official_service
 from bot.services.incidents_query import get_visible
-from handlers.common import buttons, edit_or_send, load_official, notify, refuse, refusal_key, reply
-from handlers.incidents_flow import ANSWER, DRAFT, NOTE, QUESTION
+from handlers.common import buttons, edit_or_send, load_official, notify, refusal_key, refuse, reply
+from handlers.incidents_ask import ANSWER, DRAFT, NOTE, QUESTION
 from handlers.incidents_notify import render_detail, send_detail, tell_reporter
 from handlers.incidents_render import ANSWER_KIND, OPEN_KIND, label
 from models.incidents import IncidentInfoRequest, IncidentStatus

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.context import WilayahContext
 from bot.i18n import Translator
-from bot.services.incidents import get_incident
-from bot.services.incidents_query import incident_detail, incident_media
+from bot.services.incidents_query import incident_detail
 from bot.services.incidents_workflow import (
     can_follow_up,
     next_statuses,
@@ -22,32 +24,34 @@ from handlers.incidents_render import (
     notification_text,
     status_changed_text,
 )
-from models.incidents import Incident, IncidentStatusChange, IncidentUrgency
+from models.incidents import Incident, IncidentStatusChange, IncidentUrgency, MediaKind
 from models.officials import Official
 
 
-async def announce_new_incident(context: WilayahContext, incident_id: int) -> int:
+async def announce_new_incident(context: WilayahContext, incident: Incident, reporter: Official,
+                                media_kinds: Sequence[MediaKind | str]) -> int:
     """The camat, the area's admins and superadmins, each in their language; returns how
-    many were reached. An emergency also brings its pin, so nobody has to open it first."""
+    many were reached. An emergency also brings its pin, so nobody has to open it first.
+    Takes the report as just stored, so only the region and the recipients are read."""
     async with context.db.session() as session:
-        incident = await get_incident(session, incident_id)
-        reporter = await session.get(Official, incident.reporter_id)
         region_name = await describe(session, incident.region_code)
-        media = await incident_media(session, incident_id)
         recipients = await recipients_for_notification(session, incident)
-    assert reporter is not None
-    reached = 0
-    for recipient in recipients:
+
+    async def alert(recipient: Official) -> bool:
         tr = Translator(recipient.language)
         text = notification_text(tr, incident, reporter=reporter, region_name=region_name,
-                                 media=media)
+                                 media_kinds=media_kinds)
         keyboard = follow_up_keyboard(tr, incident, next_statuses(recipient, incident),
                                       may_ask=can_follow_up(recipient, incident), details=True)
-        if await notify(context, recipient, text, reply_markup=keyboard):
-            reached += 1
-            if incident.urgency == IncidentUrgency.DARURAT and incident.latitude is not None:
-                await _send_pin(context, recipient, incident)
-    return reached
+        if not await notify(context, recipient, text, reply_markup=keyboard):
+            return False
+        if incident.urgency == IncidentUrgency.DARURAT and incident.latitude is not None:
+            await _send_pin(context, recipient, incident)
+        return True
+
+    # side by side, because the reporter of an emergency gets the receipt only after these
+    outcomes = await asyncio.gather(*(alert(recipient) for recipient in recipients))
+    return sum(outcomes)
 
 
 async def _send_pin(context: WilayahContext, recipient: Official, incident: Incident) -> None:

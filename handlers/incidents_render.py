@@ -16,7 +16,6 @@ from bot.services.regions import timezone_for
 from handlers.common import buttons
 from models.incidents import (
     Incident,
-    IncidentMedia,
     IncidentStatus,
     IncidentStatusChange,
     IncidentUrgency,
@@ -104,7 +103,7 @@ def media_saved_text(tr: Translator, item: DraftMedia, count: int, limit: int) -
 # --- stored reports -------------------------------------------------------------------------
 
 def notification_text(tr: Translator, incident: Incident, *, reporter: Official,
-                      region_name: str, media: Sequence[IncidentMedia]) -> str:
+                      region_name: str, media_kinds: Sequence[MediaKind | str]) -> str:
     return tr(
         "incidents.notify.new", marker=marker(tr, incident.urgency), ticket=incident.ticket,
         category=label(tr, "category", incident.category),
@@ -114,7 +113,7 @@ def notification_text(tr: Translator, incident: Incident, *, reporter: Official,
         time=when(tr, incident.occurred_at, incident.region_code),
         location=place(tr, latitude=incident.latitude, longitude=incident.longitude,
                        address=incident.address),
-        media=media_count(tr, [m.kind for m in media]),
+        media=media_count(tr, media_kinds),
         description=incident.description,
     )
 

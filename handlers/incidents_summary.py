@@ -11,7 +11,7 @@ from bot.policy import Action
 from bot.services import incidents as service
 from bot.services import officials as official_service
 from handlers.common import buttons, edit_or_send, guard, refuse
-from handlers.incidents_flow import (
+from handlers.incidents_ask import (
     ASKS,
     DRAFT,
     EDITABLE_STEPS,
@@ -20,6 +20,7 @@ from handlers.incidents_flow import (
     load_draft,
     show_summary,
 )
+from handlers.incidents_files import discard_draft_media
 from handlers.incidents_notify import announce_new_incident
 from models.incidents import IncidentUrgency
 
@@ -42,15 +43,13 @@ async def on_summary_button(update: Update, context: WilayahContext) -> int | No
         return SUMMARY
     if action == "chg" and data is not None and data.arg(1) in EDITABLE_STEPS:
         await query.answer()
-        await edit_or_send(update, context, tr("incidents.report.ask_edit"))
-        return await ASKS[data.arg(1)](update, context)
+        return await ASKS[data.arg(1)](update, context)  # the question replaces the menu
     if action == "back":
         await query.answer()
-        await edit_or_send(update, context, tr("incidents.report.ask_edit"))
         return await show_summary(update, context)
     if action == "cancel":
         await query.answer()
-        context.user_data.pop(DRAFT, None)
+        await discard_draft_media(context, context.user_data.pop(DRAFT, None))
         await edit_or_send(update, context, tr("incidents.report.cancelled"))
         return ConversationHandler.END
     if action != "send":
@@ -63,17 +62,19 @@ async def _submit(update: Update, context: WilayahContext) -> int:
     """Store the report, give the reporter the ticket, alert the chain (emergencies first)."""
     query = update.callback_query
     assert query is not None and context.official is not None
+    draft = load_draft(context)
     async with context.db.session() as session:
         reporter = await official_service.get(session, context.official.id or 0)
         incident = await service.submit_incident(session, context.clock, reporter=reporter,
-                                                 draft=load_draft(context))
+                                                 draft=draft)
     context.user_data.pop(DRAFT, None)
     await query.answer()
     receipt = context.tr("incidents.report.sent", ticket=incident.ticket)
     urgent = incident.urgency == IncidentUrgency.DARURAT
+    media_kinds = [item.kind for item in draft.media]
     if urgent:
-        await announce_new_incident(context, incident.id or 0)
+        await announce_new_incident(context, incident, reporter, media_kinds)
     await edit_or_send(update, context, receipt)
     if not urgent:
-        await announce_new_incident(context, incident.id or 0)
+        await announce_new_incident(context, incident, reporter, media_kinds)
     return ConversationHandler.END

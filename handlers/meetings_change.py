@@ -17,9 +17,15 @@ from bot.errors import DomainError
 from bot.i18n import Html, Translator
 from bot.policy import Action
 from bot.services import meetings as meeting_service
-from bot.services.dateparse import parse_datetime
+from bot.services import meetings_rules
 from handlers.common import buttons, cancel_handlers, edit_or_send, guard, reply
-from handlers.meetings_input import message_text, read_end, signed_in, step_hint
+from handlers.meetings_input import (
+    message_text,
+    signed_in,
+    step_hint,
+    take_end,
+    take_start,
+)
 from handlers.meetings_view import refresh_invitation, send_invitation
 from models.meetings import Meeting
 from models.officials import Official
@@ -67,11 +73,10 @@ async def on_new_start(update: Update, context: WilayahContext) -> int:
     """The new start, read in the meeting's time zone."""
     draft = _draft(context)
     meeting = await _meeting(context, draft["meeting_id"])
-    starts_at = parse_datetime(message_text(update), context.clock, meeting.timezone)
-    meeting_service.check_start(context.clock.now(), starts_at)
-    draft["starts_at"] = starts_at.isoformat()
-    await reply(update, context, "meetings.change.ask_end",
-                start=Html(context.tr.datetime(starts_at, meeting.timezone)))
+    now = context.clock.now()
+    await take_start(update, context, draft, meeting.timezone,
+                     check=lambda starts_at: meetings_rules.check_start(now, starts_at),
+                     ask_end="meetings.change.ask_end")
     return NEW_END
 
 
@@ -80,10 +85,8 @@ async def on_new_end(update: Update, context: WilayahContext) -> int:
     """The new end; then ask to confirm."""
     draft = _draft(context)
     meeting = await _meeting(context, draft["meeting_id"])
-    starts_at = datetime.fromisoformat(draft["starts_at"])
-    ends_at = read_end(message_text(update), context, starts_at, meeting.timezone)
-    meeting_service.check_end(starts_at, ends_at)
-    draft["ends_at"] = ends_at.isoformat()
+    starts_at, ends_at = take_end(update, context, draft, meeting.timezone,
+                                  check=meetings_rules.check_end)
     tr = context.tr
     await reply(update, context, "meetings.change.confirm_reschedule", title=meeting.title,
                 start=Html(tr.datetime(starts_at, meeting.timezone)),
@@ -147,7 +150,7 @@ async def start_venue(update: Update, context: WilayahContext) -> int:
 @guard(Action.MEETING_MANAGE)
 async def on_venue_text(update: Update, context: WilayahContext) -> int:
     """The new venue in words; a pin may follow."""
-    _draft(context)["venue"] = meeting_service.check_venue(message_text(update))
+    _draft(context)["venue"] = meetings_rules.check_venue(message_text(update))
     await reply(update, context, "meetings.create.ask_pin", reply_markup=buttons([[
         (context.tr("common.buttons.skip"), callbacks.pack(KIND, "skip_pin"))]]))
     return VENUE_PIN

@@ -20,6 +20,7 @@ from bot.errors import DomainError
 from bot.i18n import Html
 from bot.policy import Action
 from bot.services import meetings as meeting_service
+from bot.services import meetings_rules
 from bot.services import regions as region_service
 from bot.services.dateparse import parse_datetime
 from handlers.common import buttons, cancel_handlers, edit_or_send, guard, reply, send_html
@@ -27,8 +28,9 @@ from handlers.meetings_area import area_keyboard, on_area_page, pick_area
 from handlers.meetings_input import (
     ZONE_ABBREVIATIONS,
     message_text,
-    read_end,
     step_hint,
+    take_end,
+    take_start,
 )
 from handlers.meetings_pick import invitee_menu, on_invitee_button, on_people_search
 from handlers.meetings_view import label, meeting_body, send_invitation
@@ -91,7 +93,7 @@ async def on_area(update: Update, context: WilayahContext) -> int | None:
 @guard(Action.MEETING_CREATE)
 async def on_title(update: Update, context: WilayahContext) -> int:
     """The title; then the agenda."""
-    _draft(context)["title"] = meeting_service.check_title(message_text(update))
+    _draft(context)["title"] = meetings_rules.check_title(message_text(update))
     await reply(update, context, "meetings.create.ask_agenda", reply_markup=buttons([[
         (context.tr("common.buttons.skip"), callbacks.pack(KIND, "skip_agenda"))]]))
     return AGENDA
@@ -100,7 +102,7 @@ async def on_title(update: Update, context: WilayahContext) -> int:
 @guard(Action.MEETING_CREATE)
 async def on_agenda(update: Update, context: WilayahContext) -> int:
     """The agenda (optional); then the start."""
-    _draft(context)["agenda"] = meeting_service.check_agenda(message_text(update))
+    _draft(context)["agenda"] = meetings_rules.check_agenda(message_text(update))
     return await _ask_start(update, context)
 
 
@@ -125,12 +127,10 @@ async def _ask_start(update: Update, context: WilayahContext) -> int:
 async def on_start(update: Update, context: WilayahContext) -> int:
     """When it starts, read in the area's own time zone and said back in words."""
     draft = _draft(context)
-    zone = region_service.timezone_for(draft["area"])
-    starts_at = parse_datetime(message_text(update), context.clock, zone)
-    meeting_service.check_start(context.clock.now(), starts_at)
-    draft["starts_at"] = starts_at.isoformat()
-    await reply(update, context, "meetings.create.ask_end",
-                start=Html(context.tr.datetime(starts_at, zone)))
+    now = context.clock.now()
+    await take_start(update, context, draft, region_service.timezone_for(draft["area"]),
+                     check=lambda starts_at: meetings_rules.check_start(now, starts_at),
+                     ask_end="meetings.create.ask_end")
     return END
 
 
@@ -139,10 +139,7 @@ async def on_end(update: Update, context: WilayahContext) -> int:
     """When it ends: a time on the same day, or a full date and time."""
     draft = _draft(context)
     zone = region_service.timezone_for(draft["area"])
-    starts_at = _moment(draft, "starts_at")
-    ends_at = read_end(message_text(update), context, starts_at, zone)
-    meeting_service.check_end(starts_at, ends_at)
-    draft["ends_at"] = ends_at.isoformat()
+    _, ends_at = take_end(update, context, draft, zone, check=meetings_rules.check_end)
     await reply(update, context, "meetings.create.ask_venue",
                 end=Html(context.tr.datetime(ends_at, zone)))
     return VENUE
@@ -151,7 +148,7 @@ async def on_end(update: Update, context: WilayahContext) -> int:
 @guard(Action.MEETING_CREATE)
 async def on_venue(update: Update, context: WilayahContext) -> int:
     """The venue in words; a pin may follow."""
-    _draft(context)["venue"] = meeting_service.check_venue(message_text(update))
+    _draft(context)["venue"] = meetings_rules.check_venue(message_text(update))
     await reply(update, context, "meetings.create.ask_pin", reply_markup=buttons([[
         (context.tr("common.buttons.skip"), callbacks.pack(KIND, "skip_pin"))]]))
     return PIN
@@ -164,7 +161,7 @@ async def on_pin(update: Update, context: WilayahContext) -> int:
     assert message is not None and message.location is not None
     draft = _draft(context)
     latitude, longitude = message.location.latitude, message.location.longitude
-    meeting_service.check_venue(draft["venue"], latitude, longitude)
+    meetings_rules.check_venue(draft["venue"], latitude, longitude)
     draft.update(latitude=latitude, longitude=longitude)
     await reply(update, context, "meetings.create.pin_saved")
     return await _show_invitees(update, context, edit=False)
@@ -265,7 +262,7 @@ async def on_deadline_suggestion(update: Update, context: WilayahContext) -> int
 
 async def _set_deadline(update: Update, context: WilayahContext, deadline: datetime) -> int:
     draft = _draft(context)
-    meeting_service.check_deadline(context.clock.now(), _moment(draft, "starts_at"), deadline)
+    meetings_rules.check_deadline(context.clock.now(), _moment(draft, "starts_at"), deadline)
     draft["deadline"] = deadline.isoformat()
     return await _show_preview(update, context)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import Update
 
 from bot.context import WilayahContext
+from bot.i18n import Html
 from bot.services.dateparse import DateParseError, parse_datetime, parse_time_of_day
 from handlers.common import reply
 from models.officials import Official
@@ -37,6 +39,26 @@ def read_end(text: str, context: WilayahContext, starts_at: datetime, zone: str)
         return parse_datetime(text, context.clock, zone)
     local_start = starts_at.astimezone(ZoneInfo(zone))
     return datetime.combine(local_start.date(), at, tzinfo=ZoneInfo(zone))
+
+
+async def take_start(update: Update, context: WilayahContext, draft: dict[str, Any], zone: str,
+                     *, check: Callable[[datetime], None], ask_end: str) -> None:
+    """Read the typed start in `zone`, check it, keep it in the draft and ask for the end."""
+    starts_at = parse_datetime(message_text(update), context.clock, zone)
+    check(starts_at)
+    draft["starts_at"] = starts_at.isoformat()
+    await reply(update, context, ask_end, start=Html(context.tr.datetime(starts_at, zone)))
+
+
+def take_end(update: Update, context: WilayahContext, draft: dict[str, Any], zone: str, *,
+             check: Callable[[datetime, datetime], None]) -> tuple[datetime, datetime]:
+    """Read the typed end (a bare time: the start's day), check it and keep it in the draft;
+    the start and the end."""
+    starts_at = datetime.fromisoformat(draft["starts_at"])
+    ends_at = read_end(message_text(update), context, starts_at, zone)
+    check(starts_at, ends_at)
+    draft["ends_at"] = ends_at.isoformat()
+    return starts_at, ends_at
 
 
 def step_hint(key: str) -> Callable[[Update, WilayahContext], Awaitable[None]]:

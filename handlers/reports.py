@@ -26,14 +26,13 @@ from telegram.ext import (
 
 from bot import callbacks
 from bot.context import WilayahContext
-from bot.errors import DomainError
 from bot.i18n import Html, Translator
 from bot.policy import Action
 from bot.services.charts import render_recap_chart
 from bot.services.recap import RecapScope, compute_recap, scope_for
 from bot.services.recap_digest import digest_enabled, plan_weekly_digests, set_digest_enabled
 from bot.services.recap_format import chart_caption, recap_text
-from bot.services.recap_period import Period, from_token, parse_range
+from bot.services.recap_period import Period, parse_range
 from bot.services.regions import describe
 from handlers import reports_export
 from handlers.common import (
@@ -47,7 +46,7 @@ from handlers.common import (
     reply,
     send_html,
 )
-from handlers.reports_common import period_rows
+from handlers.reports_common import ask_for_range, period_rows, pressed_period, typed_period
 
 log = logging.getLogger(__name__)
 
@@ -124,11 +123,7 @@ async def on_period(update: Update, context: WilayahContext) -> int:
     """A period button: the recap of that period."""
     query = update.callback_query
     assert query is not None
-    parsed = callbacks.parse(query.data)
-    scope = _scope(context)
-    if parsed is None:
-        raise DomainError("common.errors.stale_button")
-    period = from_token(parsed.arg(0), now=context.clock.now(), timezone=scope.timezone)
+    period = pressed_period(update, context, _scope(context).timezone)
     await query.answer()
     await edit_or_send(update, context, context.tr("reports.menu.working"))
     await deliver_recap(update, context, period)
@@ -138,20 +133,13 @@ async def on_period(update: Update, context: WilayahContext) -> int:
 @guard(Action.RECAP)
 async def ask_recap_range(update: Update, context: WilayahContext) -> str:
     """Rentang tanggal: ask for '1/11/2024-15/11/2024'."""
-    query = update.callback_query
-    assert query is not None
-    await query.answer()
-    await reply(update, context, "reports.menu.ask_range")
-    return RECAP_RANGE
+    return await ask_for_range(update, context, state=RECAP_RANGE)
 
 
 @guard(Action.RECAP)
 async def on_recap_range(update: Update, context: WilayahContext) -> int:
     """The typed range: the recap, or the reason it cannot be read (and ask again)."""
-    message = update.effective_message
-    assert message is not None
-    scope = _scope(context)
-    period = parse_range(message.text or "", timezone=scope.timezone)
+    period = typed_period(update, _scope(context).timezone)
     await deliver_recap(update, context, period)
     return ConversationHandler.END
 

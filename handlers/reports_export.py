@@ -32,8 +32,14 @@ from bot.services.regions import (
     scope_of,
     timezone_for,
 )
-from handlers.common import buttons, edit_or_send, guard, reply, send_html
-from handlers.reports_common import period_rows
+from handlers.common import buttons, edit_or_send, guard, send_html
+from handlers.reports_common import (
+    ask_for_range,
+    period_rows,
+    pressed_arguments,
+    pressed_period,
+    typed_period,
+)
 from models.regions import RegionLevel
 
 log = logging.getLogger(__name__)
@@ -78,21 +84,12 @@ async def show_menu(update: Update, context: WilayahContext) -> int:
     return ConversationHandler.END
 
 
-def _arguments(update: Update) -> callbacks.Callback:
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    if parsed is None:
-        raise DomainError("common.errors.stale_button")
-    return parsed
-
-
 @guard(Action.EXPORT)
 async def on_period(update: Update, context: WilayahContext) -> int:
     """A period button: now choose the area."""
     query = update.callback_query
     assert query is not None
-    period = from_token(_arguments(update).arg(0), now=context.clock.now(),
-                        timezone=_zone(context))
+    period = pressed_period(update, context, _zone(context))
     await query.answer()
     await _show_areas(update, context, period)
     return ConversationHandler.END
@@ -101,20 +98,13 @@ async def on_period(update: Update, context: WilayahContext) -> int:
 @guard(Action.EXPORT)
 async def ask_range(update: Update, context: WilayahContext) -> str:
     """Rentang tanggal: ask for '1/11/2024-15/11/2024'."""
-    query = update.callback_query
-    assert query is not None
-    await query.answer()
-    await reply(update, context, "reports.menu.ask_range")
-    return EXPORT_RANGE
+    return await ask_for_range(update, context, state=EXPORT_RANGE)
 
 
 @guard(Action.EXPORT)
 async def on_range(update: Update, context: WilayahContext) -> int:
     """The typed range: now choose the area (a range that cannot be read is asked again)."""
-    message = update.effective_message
-    assert message is not None
-    period = parse_range(message.text or "", timezone=_zone(context))
-    await _show_areas(update, context, period)
+    await _show_areas(update, context, typed_period(update, _zone(context)))
     return ConversationHandler.END
 
 
@@ -153,7 +143,7 @@ async def on_area(update: Update, context: WilayahContext) -> int:
     """An area button: now choose the format (masked NIK, or full NIK with an audit entry)."""
     query = update.callback_query
     assert query is not None
-    arguments = _arguments(update)
+    arguments = pressed_arguments(update)
     token, code = arguments.arg(0), arguments.arg(1)
     period = from_token(token, now=context.clock.now(), timezone=_zone(context))
     area = _chosen_area(context, code)
@@ -180,7 +170,7 @@ async def on_go(update: Update, context: WilayahContext) -> int:
     """A format button: check again, note the audit entry, and start building the file."""
     query, official = update.callback_query, context.official
     assert query is not None and official is not None and official.id is not None
-    arguments = _arguments(update)
+    arguments = pressed_arguments(update)
     token, code, format_code, full = (arguments.arg(i) for i in range(4))
     if format_code not in FORMATS or full not in ("0", "1"):
         raise DomainError("common.errors.stale_button")

@@ -27,11 +27,13 @@ class BroadcastStatus(StrEnum):
 
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
+    # claimed by a worker; its send has begun once send_started_at is set
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
     BLOCKED = "blocked"
-    # claimed by a process that died before recording Telegram's answer: never resent
+    # its send had begun when the process died, before Telegram's answer was recorded:
+    # it may have arrived, so it is never resent
     UNKNOWN = "unknown"
     CANCELLED = "cancelled"
 
@@ -78,6 +80,9 @@ class BroadcastDelivery(SQLModel, table=True):
     not_before: datetime | None = utc_field(nullable=True)
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_at: datetime | None = utc_field(nullable=True)
+    # set and committed right before the request goes to Telegram: a row claimed without it
+    # was never sent, so a crash puts it back to pending instead of "unknown"
+    send_started_at: datetime | None = utc_field(nullable=True)
     message_id: int | None = None
     sent_at: datetime | None = utc_field(nullable=True)
     error: str | None = Field(default=None, max_length=300)

@@ -81,6 +81,9 @@ class Complaint(SQLModel, table=True):
 
     __table_args__ = (
         sa.UniqueConstraint("year", "sequence", name="uq_complaint_year_sequence"),
+        # the recap's complaint figures, from the index alone
+        sa.Index("ix_complaint_received_cover", "received_at", "region_code", "category",
+                 "status", "due_at", "closed_at"),
     )
 
     def __repr_args__(self) -> Any:

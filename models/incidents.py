@@ -64,6 +64,16 @@ class Incident(SQLModel, table=True):
     # lists filter by a region-code prefix and sort by time
     __table_args__ = (
         sa.Index("ix_incident_region_created", "region_code", "created_at"),
+        # the recap's grouped counts and a period's list counts, from the index alone
+        sa.Index("ix_incident_created_cover", "created_at", "region_code", "category",
+                 "urgency", "status", "reporter_id"),
+        # the recap's groups in index order (kecamatan = the code's first 8 characters)
+        sa.Index("ix_incident_kecamatan_cover", sa.text("substr(region_code, 1, 8)"), "category",
+                 "urgency", "status", "created_at", "region_code"),
+        # an area's reports of one category
+        sa.Index("ix_incident_region_category", "region_code", "category", "created_at"),
+        # open emergencies, which lists show first
+        sa.Index("ix_incident_urgency_status", "urgency", "status", "created_at"),
     )
 
 

@@ -1,15 +1,18 @@
 """The broadcast delivery loop: paced, fair between broadcasts, resumable, never twice.
 
-Pacing: one token bucket per process allows at most `rate` broadcast messages per second
-(default 25), below Telegram's 30/s, so ordinary replies always find room; PTB's
-AIORateLimiter, configured by the composition root, guards the overall 30/s as well.
-A 429 pauses the whole worker for retry_after seconds. Several broadcasts share each round's
-budget equally, so a big one cannot hold a small one back.
+Pacing: the worker spends the bot's send budget (`rate`, default 29 messages/s, just under
+Telegram's 30/s) minus what the bot sent otherwise in the last second — replies, reminders,
+counted by `bot.send_meter` — so replies still go out promptly during a broadcast; PTB's
+AIORateLimiter guards the overall 30/s as well. A 429 pauses the whole worker for retry_after
+seconds. Deliveries are claimed in rounds of about one second of sends, shared equally between
+broadcasts so a big one cannot hold a small one back; the next round is claimed while the tail
+of the current one still waits its turn, so the pace does not stall between rounds.
 
-Delivery bound — at most once (see `bot.services.broadcasts_delivery`): a delivery is claimed
-right before its send, in rounds of about one second of sends. If the process dies before
-Telegram's answer is recorded, that recipient is reported "unknown" after the restart and not
-resent; everyone still pending is sent normally, so the broadcast continues where it stopped.
+Delivery bound — at most once (see `bot.services.broadcasts_delivery`): each delivery is
+marked in flight (committed) right before its own send. If the process dies, the deliveries in
+flight — at most `max_in_flight`, the concurrent sends — are reported "unknown" after the
+restart and not resent; those only claimed go back to pending and are sent, so the broadcast
+continues where it stopped.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ import contextlib
 import logging
 import math
 import time
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlmodel import col, select
@@ -28,17 +32,15 @@ from sqlmodel import col, select
 from bot.clock import Clock
 from bot.db import Database
 from bot.i18n import Translator
+from bot.send_meter import broadcast_sends, meter_of
 from bot.services import broadcasts_delivery as delivery
-from bot.services.broadcasts import progress, set_progress_message
+from bot.services.broadcasts_format import SenderFacts, sender_facts, sender_header, with_header
 from models.broadcasts import Broadcast, BroadcastDelivery, DeliveryStatus
 from models.officials import Official
-from scheduler.broadcast_report import (
-    ack_markup,
-    final_report_text,
-    progress_markup,
-    progress_text,
-)
+from scheduler.broadcast_progress import ProgressReports
+from scheduler.broadcast_report import ack_markup
 from scheduler.claims import new_worker_id
+from scheduler.pacing import Pacer
 from scheduler.sending import (
     DeliveryUncertain,
     MessageSender,
@@ -54,46 +56,16 @@ log = logging.getLogger(__name__)
 STALE_CHECK_SECONDS = 60.0
 
 
-class Pacer:
-    """A token bucket on the monotonic clock: `wait()` returns when a send may start."""
-
-    def __init__(self, rate: float, burst: int = 1) -> None:
-        self.rate = rate
-        self.capacity = float(max(burst, 1))
-        self.tokens = self.capacity
-        self.stamp = time.monotonic()
-        self.paused_until = 0.0
-        self._lock = asyncio.Lock()
-
-    def pause(self, seconds: float) -> None:
-        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
-
-    async def wait(self) -> None:
-        async with self._lock:  # one waiter at a time keeps the spacing even
-            while True:
-                now = time.monotonic()
-                if now < self.paused_until:
-                    await asyncio.sleep(self.paused_until - now)
-                    continue
-                self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-                self.stamp = now
-                if self.tokens >= 1.0:
-                    self.tokens -= 1.0
-                    return
-                await asyncio.sleep((1.0 - self.tokens) / self.rate)
-
-
-@dataclass
-class _Shown:
-    """What the progress message of a broadcast last said, and when."""
-
-    text: str = ""
-    at: float = 0.0
-
-
 @dataclass
 class WorkerOptions:
-    rate: float = 25.0
+    # the bot's sends per second, broadcasts and everything else together
+    rate: float = 29.0
+    # what broadcasts keep per second when other sends take the whole budget
+    min_rate: float = 1.0
+    # sends the pacer may catch up on after the loop was held up (timer overshoot, a commit)
+    burst: int = 3
+    # concurrent sends; also the most deliveries a crash can leave "unknown"
+    max_in_flight: int = 30
     max_attempts: int = 5
     backoff: tuple[float, ...] = (5.0, 30.0, 120.0, 600.0)
     progress_every: float = 3.0
@@ -102,20 +74,58 @@ class WorkerOptions:
     failures_listed: int = 20
 
 
+@dataclass
+class _Round:
+    """Deliveries claimed together; `next_due` is set once most of them have started, which
+    is when the next round is claimed."""
+
+    active: list[Broadcast]
+    claimed: list[tuple[Broadcast, BroadcastDelivery]]
+    languages: dict[int, str]
+    next_due: asyncio.Event = field(default_factory=asyncio.Event)
+    unstarted: int = 0
+
+    def __post_init__(self) -> None:
+        self.unstarted = len(self.claimed)
+        self._check()
+
+    def started_one(self) -> None:
+        self.unstarted -= 1
+        self._check()
+
+    def _check(self) -> None:
+        # a quarter of a round still waiting covers the time the next claim takes
+        if self.unstarted <= len(self.claimed) // 4:
+            self.next_due.set()
+
+
 class BroadcastWorker:
     """Delivers every broadcast in "sending"; run one per leader process."""
 
     def __init__(self, database: Database, clock: Clock, sender: MessageSender, *,
-                 options: WorkerOptions | None = None, worker_id: str | None = None) -> None:
+                 options: WorkerOptions | None = None, worker_id: str | None = None,
+                 other_sends: Callable[[], int] | None = None) -> None:
         self.database = database
         self.clock = clock
         self.sender = sender
         self.options = options or WorkerOptions()
         self.worker_id = worker_id or new_worker_id("broadcasts")
-        self.pacer = Pacer(self.options.rate)
+        if other_sends is None:  # the bot's meter, when it was built with one (bot.app)
+            meter = meter_of(getattr(sender, "bot", None))
+            other_sends = meter.recent if meter is not None else None
+        self.pacer = Pacer(self.options.rate, self.options.burst, others=other_sends,
+                           floor=self.options.min_rate)
+        self._slots = asyncio.Semaphore(self.options.max_in_flight)
         self._wake = asyncio.Event()
         self._active: set[int] = set()
-        self._shown: dict[int, _Shown] = {}
+        # claimed deliveries not settled yet, per broadcast: its report waits for them
+        self._unsettled: Counter[int] = Counter()
+        self._senders: dict[int, SenderFacts] = {}
+        self.reports = ProgressReports(database, sender, self.pacer,
+                                       every=self.options.progress_every,
+                                       failures_listed=self.options.failures_listed)
+        self._reporting = asyncio.Lock()
+        self._stopping = False
         self._rounds = 0
         self._stale_checked = 0.0
 
@@ -123,30 +133,63 @@ class BroadcastWorker:
         """Look for work now (e.g. right after an admin pressed Kirim)."""
         self._wake.set()
 
-    async def recover(self) -> int:
-        """Deliveries a dead process left "sending" become "unknown" (never resent)."""
+    async def recover(self) -> delivery.Recovered:
+        """Deliveries a gone process left "sending": in flight → "unknown" (never resent),
+        only claimed → pending (sent normally)."""
         async with self.database.session() as session:
-            count = await delivery.recover_deliveries(session, worker_id=self.worker_id)
-        if count:
-            log.warning("broadcasts: %d deliveries interrupted by a crash are 'unknown'", count)
-        return count
+            recovered = await delivery.recover_deliveries(session, worker_id=self.worker_id)
+        if recovered.requeued or recovered.interrupted:
+            log.warning("broadcasts: after a crash, %d unsent deliveries are pending again and "
+                        "%d interrupted ones are 'unknown'", recovered.requeued,
+                        recovered.interrupted)
+        return recovered
 
     async def run(self, keep_running: Callable[[], bool]) -> None:
-        """Work until `keep_running()` turns false; in-flight sends are finished first."""
+        """Work until `keep_running()` turns false; sends in flight are finished first."""
+        self._stopping = False
         await self.recover()
-        while keep_running():
-            try:
-                worked = await self.run_once()
-            except Exception:
-                log.exception("broadcasts: delivery round failed; retrying shortly")
-                worked = False
-            if not worked:
+        rounds: set[asyncio.Task[None]] = set()
+        try:
+            while keep_running():
+                try:
+                    round_ = await self._next_round()
+                except Exception:
+                    log.exception("broadcasts: delivery round failed; retrying shortly")
+                    round_ = None
+                if round_ is not None and round_.claimed:
+                    task = asyncio.create_task(self._send_round(round_))
+                    rounds.add(task)
+                    task.add_done_callback(rounds.discard)
+                    # claim the next round while the tail of this one is still being sent
+                    await asyncio.wait([task, asyncio.ensure_future(round_.next_due.wait())],
+                                       return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                if rounds:  # nothing more to claim: their answers may finish a broadcast
+                    await asyncio.wait(set(rounds))
+                    continue
+                if round_ is not None:
+                    await self._send_round(round_)  # nothing to send: finish, show progress
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.options.idle_seconds)
+        finally:
+            self._stopping = True  # deliveries not started yet stay unsent
+            if rounds:
+                await asyncio.gather(*rounds, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                async with self.database.session() as session:
+                    await delivery.release_unsent(session, worker_id=self.worker_id)
 
     async def run_once(self) -> bool:
-        """One round: start due broadcasts, send about a second's worth, update progress."""
+        """One whole round: start due broadcasts, send about a second's worth, show progress."""
+        round_ = await self._next_round()
+        if round_ is None:
+            return False
+        await self._send_round(round_)
+        return bool(round_.claimed)
+
+    async def _next_round(self) -> _Round | None:
+        """Start due broadcasts, close cancelled ones, claim the next round (None: idle)."""
         now = self.clock.now()
         async with self.database.session() as session:
             if time.monotonic() - self._stale_checked > STALE_CHECK_SECONDS:
@@ -155,25 +198,41 @@ class BroadcastWorker:
                                                   claimed_before=now - self.options.stale_after)
             started = await delivery.start_due_broadcasts(session, self.clock)
             active = list(await delivery.sending_broadcasts(session))
-        for broadcast_id in started:
-            await self._show_progress(broadcast_id, force=True)
-        await self._close_vanished({b.id for b in active if b.id is not None})
+            for broadcast in active:
+                assert broadcast.id is not None
+                if broadcast.id not in self._senders:
+                    sender = await session.get(Official, broadcast.sender_id)
+                    if sender is not None:
+                        self._senders[broadcast.id] = await sender_facts(session, sender)
+        async with self._reporting:
+            for broadcast_id in started:
+                await self.reports.show(broadcast_id, force=True)
+            await self._close_vanished({b.id for b in active if b.id is not None})
         if not active:
-            return False
+            return None
         claimed = await self._claim_round(active)
         languages = await self._languages([row.official_id for _, row in claimed])
-        await asyncio.gather(*[
-            self._deliver(broadcast, row, languages.get(row.official_id, "id"))
-            for broadcast, row in claimed])
-        for broadcast in active:
-            await self._after_round(broadcast)
-        return bool(claimed)
+        return _Round(active, claimed, languages)
+
+    async def _send_round(self, round_: _Round) -> None:
+        """Send a claimed round (each at its turn), then update progress or finish."""
+        try:
+            await asyncio.gather(*[
+                self._deliver(round_, broadcast, row, round_.languages.get(row.official_id, "id"))
+                for broadcast, row in round_.claimed])
+            async with self._reporting:
+                for broadcast in round_.active:
+                    await self._after_round(broadcast)
+        except Exception:
+            log.exception("broadcasts: delivery round failed")
+        finally:
+            round_.next_due.set()
 
     async def _claim_round(self, active: list[Broadcast]
                            ) -> list[tuple[Broadcast, BroadcastDelivery]]:
         """About a second's worth of deliveries, shared evenly; what one cannot use, the
         others get."""
-        budget = max(1, math.ceil(self.options.rate))
+        budget = max(1, math.ceil(self.pacer.current_rate()))
         claimed: list[tuple[Broadcast, BroadcastDelivery]] = []
         # rotate who comes first, so leftovers of an uneven split go round too
         self._rounds += 1
@@ -194,6 +253,7 @@ class BroadcastWorker:
                         session, self.clock, broadcast_id=broadcast.id,
                         worker_id=self.worker_id, limit=share)
                     claimed.extend((broadcast, row) for row in rows)
+                    self._unsettled[broadcast.id] += len(rows)
                     if len(rows) == share:
                         still_hungry.append(broadcast)
                 hungry = still_hungry
@@ -201,22 +261,51 @@ class BroadcastWorker:
 
     # ---- sending -----------------------------------------------------------------------
 
-    async def _deliver(self, broadcast: Broadcast, row: BroadcastDelivery, language: str) -> None:
-        """Send one and record Telegram's answer at once, so a crash loses as little as can be."""
-        result = await self._send_one(broadcast, row, language)
-        async with self.database.session() as session:
-            await delivery.record_results(session, self.clock, worker_id=self.worker_id,
-                                          results=[result])
+    async def _deliver(self, round_: _Round, broadcast: Broadcast, row: BroadcastDelivery,
+                       language: str) -> None:
+        """At its turn: mark it in flight (committed), send, record Telegram's answer at once,
+        so a crash loses as little as can be."""
+        assert row.id is not None and broadcast.id is not None
+        try:
+            async with self._slots:
+                try:
+                    if not self._stopping:
+                        await self.pacer.wait()
+                finally:
+                    round_.started_one()
+                if self._stopping:
+                    return  # left claimed, never started: released as unsent
+                async with self.database.session() as session:
+                    if not await delivery.start_send(session, self.clock, delivery_id=row.id,
+                                                     worker_id=self.worker_id):
+                        return
+                row.attempts += 1
+                result = await self._send_one(broadcast, row, language)
+                async with self.database.session() as session:
+                    await delivery.record_results(session, self.clock, worker_id=self.worker_id,
+                                                  results=[result])
+        finally:
+            self._unsettled[broadcast.id] -= 1
+
+    def _text_for(self, broadcast: Broadcast, t: Translator) -> str:
+        """What the recipient reads: a header naming the sender, then the admin's text."""
+        assert broadcast.id is not None
+        sender = self._senders.get(broadcast.id)
+        if sender is None:
+            return broadcast.text
+        return with_header(sender_header(t, sender), broadcast.text)
 
     async def _send_one(self, broadcast: Broadcast, row: BroadcastDelivery,
                         language: str) -> delivery.DeliveryResult:
         assert row.id is not None and broadcast.id is not None
-        markup = ack_markup(Translator(language), broadcast.id) if broadcast.ask_ack else None
-        await self.pacer.wait()
+        t = Translator(language)
+        markup = ack_markup(t, broadcast.id) if broadcast.ask_ack else None
         try:
-            message_id = await self.sender.send_content(
-                row.chat_id, content_type=broadcast.content_type, text=broadcast.text,
-                file_id=broadcast.file_id, reply_markup=markup)
+            with broadcast_sends():
+                message_id = await self.sender.send_content(
+                    row.chat_id, content_type=broadcast.content_type,
+                    text=self._text_for(broadcast, t), file_id=broadcast.file_id,
+                    reply_markup=markup)
         except SendError as error:
             return self._failure(row, error)
         except Exception as error:  # unknown: Telegram may have accepted it
@@ -251,81 +340,35 @@ class BroadcastWorker:
                 col(Official.id).in_(official_ids)))).all()
         return {official_id: language for official_id, language in rows if official_id}
 
-    # ---- progress and the final report -------------------------------------------------
+    # ---- finishing ---------------------------------------------------------------------
 
     async def _after_round(self, broadcast: Broadcast) -> None:
         assert broadcast.id is not None
+        if broadcast.id not in self._active:
+            return  # finalised by another round meanwhile
         async with self.database.session() as session:
             finished = await delivery.finish_if_complete(session, self.clock,
                                                          broadcast_id=broadcast.id)
         if finished:
             await self._finalise(broadcast.id)
         else:
-            await self._show_progress(broadcast.id, force=False)
+            await self.reports.show(broadcast.id, force=False)
 
     async def _close_vanished(self, still_sending: set[int]) -> None:
-        """Broadcasts this worker was sending that were cancelled meanwhile: final report."""
+        """Broadcasts this worker was sending that were cancelled meanwhile: final report,
+        once the sends already under way have been answered."""
         for broadcast_id in sorted(self._active - still_sending):
+            if self._unsettled[broadcast_id] > 0:
+                continue
             async with self.database.session() as session:
                 await delivery.store_counts(session, broadcast_id=broadcast_id)
             await self._finalise(broadcast_id)
 
     async def _finalise(self, broadcast_id: int) -> None:
         self._active.discard(broadcast_id)
-        await self._show_progress(broadcast_id, force=True)
-        async with self.database.session() as session:
-            broadcast = await session.get(Broadcast, broadcast_id)
-            sender = await session.get(Official, broadcast.sender_id) if broadcast else None
-            if broadcast is None or sender is None:
-                return
-            figures = await progress(session, broadcast_id)
-            failed = await delivery.failures(session, broadcast_id=broadcast_id,
-                                             limit=self.options.failures_listed)
-        t = Translator(sender.language)
-        await self._notify(sender.telegram_id, final_report_text(t, broadcast, figures, failed))
-        self._shown.pop(broadcast_id, None)
-
-    async def _show_progress(self, broadcast_id: int, *, force: bool) -> None:
-        """Create or edit the progress message, at most every `progress_every` seconds."""
-        shown = self._shown.setdefault(broadcast_id, _Shown())
-        if not force and time.monotonic() - shown.at < self.options.progress_every:
-            return
-        async with self.database.session() as session:
-            broadcast = await session.get(Broadcast, broadcast_id)
-            sender = await session.get(Official, broadcast.sender_id) if broadcast else None
-            if broadcast is None or sender is None:
-                return
-            figures = await progress(session, broadcast_id)
-        t = Translator(sender.language)
-        text = progress_text(t, broadcast, figures)
-        if text == shown.text:
-            return
-        markup = progress_markup(t, broadcast)
-        shown.at = time.monotonic()
-        await self.pacer.wait()
-        try:
-            if broadcast.progress_chat_id and broadcast.progress_message_id:
-                await self.sender.edit_text(broadcast.progress_chat_id,
-                                            broadcast.progress_message_id, text, markup)
-            else:
-                message_id = await self.sender.send_text(sender.telegram_id, text, markup)
-                async with self.database.session() as session:
-                    await set_progress_message(session, broadcast_id=broadcast_id,
-                                               chat_id=sender.telegram_id, message_id=message_id)
-            shown.text = text
-        except SendError as error:
-            log.warning("broadcasts: progress of %s not shown: %s", broadcast_id, error.reason)
-            if isinstance(error, RetryLater):
-                self.pacer.pause(error.retry_after)
-
-    async def _notify(self, chat_id: int, text: str) -> None:
-        await self.pacer.wait()
-        try:
-            await self.sender.send_text(chat_id, text, None)
-        except SendError as error:
-            log.warning("broadcasts: report to %s not sent: %s", chat_id, error.reason)
-            if isinstance(error, RetryLater):
-                self.pacer.pause(error.retry_after)
+        self._unsettled.pop(broadcast_id, None)
+        self._senders.pop(broadcast_id, None)
+        await self.reports.final(broadcast_id)
 
 
 def _fair_shares(budget: int, count: int) -> list[int]:

@@ -8,6 +8,13 @@ connection refused, 5xx) are retried. A process that dies leaves rows in "sendin
   * without it, the send was never attempted → back to pending, sent normally later.
 So a recipient never gets a reminder twice; after a crash mid-send they may get it zero times.
 
+Pace: a claimed batch is sent up to `concurrency` reminders at a time (about one second of
+Telegram's 30 messages/s), each taking a turn of the pacer (the rate of the bot's rate
+limiter) before it is marked in flight, then recorded in its own short session. So a crash
+leaves at most `concurrency` rows "interrupted", in practice the few on the wire. A 429 holds
+back only the refused reminder: it is set aside (not in flight), waits retry_after and is sent
+again; after `max_refusals` the whole dispatcher backs off.
+
 Timing: a non-urgent reminder due in the recipient's quiet hours (local to their region) is
 held until the quiet hours end. A reminder whose moment has passed — expires_at reached, or
 more than `missed_after` past its (possibly held) time, e.g. after downtime — becomes
@@ -16,7 +23,9 @@ more than `missed_after` past its (possibly held) time, e.g. after downtime — 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +41,7 @@ from bot.settings import Settings
 from models.officials import Official, OfficialStatus
 from models.reminders import Reminder, ReminderStatus
 from scheduler.claims import claim_rows, new_worker_id
+from scheduler.pacing import Pacer
 from scheduler.render import render_reminder
 from scheduler.sending import (
     DeliveryUncertain,
@@ -61,6 +71,14 @@ class DispatchPolicy:
     backoff: tuple[timedelta, ...] = (timedelta(minutes=1), timedelta(minutes=5),
                                       timedelta(minutes=15))
     batch_size: int = 50
+    # reminders sent at once; also the most a crash can leave "interrupted"
+    concurrency: int = 30
+    # what the bot's rate limiter allows (bot/app.py): a row waits for its turn here, not
+    # in flight in the limiter's queue
+    rate: float = 29.5
+    burst: int = 25
+    # 429s one reminder waits out in a pass before the whole dispatcher backs off
+    max_refusals: int = 3
     # a row claimed longer ago than this belongs to a dispatcher that is gone
     stale_after: timedelta = timedelta(minutes=10)
 
@@ -95,13 +113,16 @@ class ReminderDispatcher:
     """Claims due reminders and delivers them through `send`; safe to run concurrently."""
 
     def __init__(self, database: Database, clock: Clock, send: SendText, *,
-                 policy: DispatchPolicy | None = None, worker_id: str | None = None) -> None:
+                 policy: DispatchPolicy | None = None, worker_id: str | None = None,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.database = database
         self.clock = clock
         self.send = send
         self.policy = policy or DispatchPolicy()
         self.worker_id = worker_id or new_worker_id("reminders")
         self.paused_until: datetime | None = None
+        self.pacer = Pacer(self.policy.rate, burst=self.policy.burst)
+        self._sleep = sleep  # how a refused reminder waits out retry_after
 
     # ---- crash recovery ----------------------------------------------------------------
 
@@ -167,13 +188,12 @@ class ReminderDispatcher:
                 limit=self.policy.batch_size,
             ) if ready else []
         report.claimed = len(claimed)
-        for index, row_id in enumerate(claimed):
-            outcome = await self._deliver(row_id)
+        turns = asyncio.Semaphore(max(self.policy.concurrency, 1))
+        outcomes = await asyncio.gather(*[self._deliver_in_turn(turns, row_id)
+                                          for row_id in claimed])
+        for row_id, outcome in zip(claimed, outcomes, strict=True):
             report.outcomes[row_id] = outcome
             _count(report, outcome)
-            if outcome == "paused":
-                await self._release(claimed[index + 1:])
-                break
         report.next_wake = await self._next_wake(wake_candidates, more=len(ready) > len(claimed))
         return report
 
@@ -226,6 +246,18 @@ class ReminderDispatcher:
 
     # ---- one reminder ------------------------------------------------------------------
 
+    def _paused(self) -> bool:
+        return self.paused_until is not None and self.clock.now() < self.paused_until
+
+    async def _deliver_in_turn(self, turns: asyncio.Semaphore, row_id: int) -> str:
+        """Deliver one claimed row once a sending slot is free; give it back if paused."""
+        async with turns:
+            if self._paused():  # another reminder's 429s made the dispatcher back off
+                await self._release([row_id])
+                return "released"
+            await self.pacer.wait()
+            return await self._deliver(row_id)
+
     async def _deliver(self, row_id: int) -> str:
         """Render, record the attempt, send, record the result; returns the outcome name."""
         async with self.database.session() as session:
@@ -248,28 +280,63 @@ class ReminderDispatcher:
             if rendered is None:
                 return await self._finish(session, reminder, ReminderStatus.CANCELLED,
                                           "target closed", "cancelled")
-            started = await session.exec(update(Reminder).where(
-                col(Reminder.id) == row_id, Reminder.status == ReminderStatus.SENDING,
-                Reminder.claimed_by == self.worker_id,
-            ).values(attempts=col(Reminder.attempts) + 1, last_error=IN_FLIGHT))
-            if started.rowcount != 1:
+            if not await self._mark_in_flight(session, row_id):
                 return "lost"
-            chat_id = recipient.telegram_id
+            chat_id, was_reachable = recipient.telegram_id, recipient.reachable
         text, markup = rendered
-        try:
-            await self.send(chat_id, text, markup)
-        except SendError as error:
-            return await self._record_failure(row_id, error)
-        except Exception as error:  # unknown: Telegram may have delivered it
-            log.exception("reminders: unexpected error sending reminder %s", row_id)
-            return await self._record_failure(row_id, DeliveryUncertain(repr(error)))
+        refusals = 0
+        while True:
+            try:
+                await self.send(chat_id, text, markup)
+                break
+            except RetryLater as refusal:
+                refusals += 1
+                if refusals > self.policy.max_refusals:
+                    return await self._record_failure(row_id, refusal)
+                outcome = await self._wait_out(row_id, refusal)
+                if outcome is not None:
+                    return outcome
+            except SendError as error:
+                return await self._record_failure(row_id, error)
+            except Exception as error:  # unknown: Telegram may have delivered it
+                log.exception("reminders: unexpected error sending reminder %s", row_id)
+                return await self._record_failure(row_id, DeliveryUncertain(repr(error)))
         async with self.database.session() as session:
             await session.exec(update(Reminder).where(col(Reminder.id) == row_id).values(
                 status=ReminderStatus.SENT, sent_at=self.clock.now(), last_error=None))
-            await session.exec(update(Official).where(
-                col(Official.telegram_id) == chat_id, col(Official.reachable).is_(False),
-            ).values(reachable=True))
+            if not was_reachable:  # they unblocked the bot
+                await session.exec(update(Official).where(
+                    col(Official.telegram_id) == chat_id).values(reachable=True))
         return "sent"
+
+    async def _mark_in_flight(self, session: Any, row_id: int) -> bool:
+        """Record the attempt before the send; False if the claim was taken from us."""
+        started = await session.exec(update(Reminder).where(
+            col(Reminder.id) == row_id, Reminder.status == ReminderStatus.SENDING,
+            Reminder.claimed_by == self.worker_id,
+        ).values(attempts=col(Reminder.attempts) + 1, last_error=IN_FLIGHT))
+        return bool(started.rowcount == 1)
+
+    async def _wait_out(self, row_id: int, refusal: RetryLater) -> str | None:
+        """A 429: undo the attempt (nothing was delivered), wait, mark it in flight again.
+
+        While waiting, the row is still ours but not in flight, so a crash requeues it.
+        Returns None to send again, or the outcome if this reminder stops here.
+        """
+        log.info("reminders: reminder %s refused, again in %.1f s: %s", row_id,
+                 refusal.retry_after, refusal.reason)
+        async with self.database.session() as session:
+            await session.exec(update(Reminder).where(
+                col(Reminder.id) == row_id, Reminder.status == ReminderStatus.SENDING,
+                Reminder.claimed_by == self.worker_id,
+            ).values(attempts=col(Reminder.attempts) - 1, last_error=refusal.reason[:300]))
+        await self._sleep(max(refusal.retry_after, 0.0))
+        if self._paused():  # meanwhile another reminder made the dispatcher back off
+            await self._release([row_id])
+            return "released"
+        await self.pacer.wait()
+        async with self.database.session() as session:
+            return None if await self._mark_in_flight(session, row_id) else "lost"
 
     async def _finish(self, session: Any, reminder: Reminder, status: ReminderStatus,
                       error: str, outcome: str) -> str:
@@ -286,7 +353,7 @@ class ReminderDispatcher:
             reminder.last_error = error.reason[:300]
             outcome = "failed"
             if isinstance(error, RetryLater):
-                # Telegram refused before delivering: not an attempt, and everyone waits
+                # refused again and again: not an attempt, and the whole dispatcher waits
                 reminder.attempts = max(reminder.attempts - 1, 0)
                 reminder.status = ReminderStatus.PENDING
                 reminder.claimed_by = None

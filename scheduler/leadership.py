@@ -1,11 +1,15 @@
 """Only one instance sends: leadership between processes sharing one database.
 
 PostgreSQL: the leader holds a session-level advisory lock (`pg_try_advisory_lock`) on a
-dedicated connection kept for the life of the process. A standby retries every
-`retry_seconds` (default 5); when the leader dies its connection closes, PostgreSQL drops the
-lock, and the standby takes over within one retry interval (well under 15 seconds). A watchdog
-pings the connection; if it breaks, the lease is marked lost (`lease.lost` is set and
-`on_lost` is called) because another instance may now lead — stop sending then.
+dedicated connection. A standby retries every `retry_seconds` (default 5); when the leader dies
+its connection closes, PostgreSQL drops the lock, and the standby takes over within one retry
+interval (well under 15 seconds). A watchdog pings the connection; if it breaks (a database
+restart, a failover), the lease is lost at once (`lease.lost` is set, `on_lost` is called):
+another instance may lead now, so sending stops. The process itself carries on, and the same
+task wins the lock back on a fresh connection (reconnecting with backoff) or, if another
+instance took it meanwhile, stands by exactly like a standby at start-up. Every lease granted,
+the first and each regained one, is a new `Lease` and calls `on_acquired`, so the caller can
+run its start-up recovery again.
 
 SQLite: there is no standby. An exclusive `flock` on `<database file>.lock` makes a second
 instance refuse to start with `AnotherInstanceRunning` (a clear message naming the file).
@@ -21,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import inspect
 import logging
 import os
 import zlib
@@ -37,6 +42,11 @@ from bot.db import Database
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "wilayah.scheduler.leader"
+# first wait after PostgreSQL could not be reached; doubles up to `retry_seconds`
+RECONNECT_FIRST_DELAY = 0.5
+
+# a callback may be plain or a coroutine function; an error in it is logged, never raised
+Callback = Callable[[], Any]
 
 
 def advisory_key(name: str = LOCK_NAME) -> int:
@@ -62,21 +72,24 @@ class Lease:
 
 
 class Leadership:
-    """Acquire and release leadership for one database; see the module docstring."""
+    """Acquire, keep, win back and release leadership for one database; see the module doc."""
 
     def __init__(self, database: Database, *, retry_seconds: float = 5.0,
-                 watch_seconds: float = 5.0, lock_name: str = LOCK_NAME,
-                 on_standby: Callable[[], None] | None = None,
-                 on_lost: Callable[[], None] | None = None) -> None:
+                 watch_seconds: float = 5.0, ping_timeout: float = 10.0,
+                 lock_name: str = LOCK_NAME,
+                 on_standby: Callback | None = None, on_lost: Callback | None = None,
+                 on_acquired: Callback | None = None) -> None:
         self.database = database
         self.retry_seconds = retry_seconds
         self.watch_seconds = watch_seconds
+        self.ping_timeout = ping_timeout
         self.key = advisory_key(lock_name)
         self.on_standby = on_standby
         self.on_lost = on_lost
+        self.on_acquired = on_acquired
         self.lease: Lease | None = None
         self._connection: AsyncConnection | None = None
-        self._watchdog: asyncio.Task[None] | None = None
+        self._keeper: asyncio.Task[None] | None = None
         self._lock_file: IO[str] | None = None
 
     async def acquire(self) -> Lease:
@@ -84,22 +97,21 @@ class Leadership:
         AnotherInstanceRunning at once if the database is in use."""
         if self.database.is_postgres:
             await self._acquire_postgres()
-            self.lease = Lease("postgres-advisory-lock")
-            self._watchdog = asyncio.create_task(self._watch(), name="leadership-watchdog")
-        else:
-            self._acquire_file_lock()
-            self.lease = Lease("sqlite-file-lock")
-        return self.lease
+            lease = await self._grant("postgres-advisory-lock")
+            self._keeper = asyncio.create_task(self._keep(), name="leadership-keeper")
+            return lease
+        self._acquire_file_lock()
+        return await self._grant("sqlite-file-lock")
 
     async def release(self) -> None:
         """Give leadership up (on shutdown); a standby takes over right away."""
         if self.lease is not None:
             self.lease._released = True
-        if self._watchdog is not None:
-            self._watchdog.cancel()
+        if self._keeper is not None:
+            self._keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._watchdog
-            self._watchdog = None
+                await self._keeper
+            self._keeper = None
         if self._connection is not None:
             with contextlib.suppress(Exception):
                 await self._connection.execute(
@@ -113,49 +125,82 @@ class Leadership:
             self._lock_file.close()
             self._lock_file = None
 
+    async def _grant(self, kind: str) -> Lease:
+        self.lease = Lease(kind)
+        await self._call(self.on_acquired, "on_acquired")
+        return self.lease
+
+    async def _call(self, callback: Callback | None, name: str) -> None:
+        if callback is None:
+            return
+        try:
+            result = callback()
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            log.exception("leadership: the %s callback failed", name)
+
     # ---- PostgreSQL --------------------------------------------------------------------
 
     async def _acquire_postgres(self) -> None:
-        announced = False
+        """Return once the lock is ours: stand by while another instance holds it, and keep
+        reconnecting (with backoff) while PostgreSQL cannot be reached."""
+        standing_by = False
+        unreachable_for = 0
         while True:
             try:
                 if self._connection is None:
                     connection = await self.database.engine.connect()
                     self._connection = await connection.execution_options(
                         isolation_level="AUTOCOMMIT")
-                got = (await self._connection.execute(
-                    text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key})).scalar()
-            except Exception as error:  # database restarting: keep trying as a standby
-                log.warning("leadership: cannot reach PostgreSQL (%s); retrying", error)
+                got = bool((await self._connection.execute(
+                    text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key})).scalar())
+            except Exception as error:  # database restarting: try again shortly
+                unreachable_for += 1
+                delay = min(RECONNECT_FIRST_DELAY * 2 ** (unreachable_for - 1),
+                            self.retry_seconds)
+                log.warning("leadership: cannot reach PostgreSQL (%s); retrying in %.1fs",
+                            _first_line(error), delay)
                 await self._drop_connection()
-                got = False
+                await asyncio.sleep(delay)
+                continue
+            unreachable_for = 0
             if got:
                 log.info("leadership: this instance is the leader")
                 return
-            if not announced:
-                announced = True
+            if not standing_by:
+                standing_by = True
                 log.info("leadership: another instance leads; standing by (retry every %.0fs)",
                          self.retry_seconds)
-                if self.on_standby is not None:
-                    self.on_standby()
+                await self._call(self.on_standby, "on_standby")
             await asyncio.sleep(self.retry_seconds)
 
-    async def _watch(self) -> None:
+    async def _keep(self) -> None:
+        """For the life of the process: watch the lease; when it is lost, win it back."""
         while True:
+            await self._watch_until_broken()
+            await self._acquire_postgres()
+            await self._grant("postgres-advisory-lock")
+            log.info("leadership: leadership regained; resuming sending")
+
+    async def _watch_until_broken(self) -> None:
+        problem = ""
+        while not problem:
             await asyncio.sleep(self.watch_seconds)
             try:
                 assert self._connection is not None
-                await self._connection.execute(text("SELECT 1"))
+                await asyncio.wait_for(self._connection.execute(text("SELECT 1")),
+                                       self.ping_timeout)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                log.error("leadership: lost the leader connection (%s); stop sending", error)
-                assert self.lease is not None
-                self.lease.lost.set()
-                await self._drop_connection()
-                if self.on_lost is not None:
-                    self.on_lost()
-                return
+                problem = _first_line(error)
+        log.warning("leadership: lost the leader connection (%s); sending stops until "
+                    "leadership is regained", problem)
+        assert self.lease is not None
+        self.lease.lost.set()
+        await self._drop_connection()
+        await self._call(self.on_lost, "on_lost")
 
     async def _drop_connection(self) -> None:
         if self._connection is not None:
@@ -187,6 +232,12 @@ class Leadership:
         handle.write(f"pid {os.getpid()}\n")
         handle.flush()
         self._lock_file = handle
+
+
+def _first_line(error: BaseException) -> str:
+    """Enough of a driver error for one log line (SQLAlchemy's append the SQL and a link)."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def sqlite_lock_path(url: str) -> Path | None:

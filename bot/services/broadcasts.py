@@ -17,7 +17,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clock import Clock, ensure_utc
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.broadcasts_audience import Audience, check_audience, count_audience
-from bot.services.broadcasts_format import check_broadcast_html, excerpt
+from bot.services.broadcasts_format import (
+    check_broadcast_html,
+    excerpt,
+    header_room,
+    sender_facts,
+)
 from bot.services.officials import audit
 from bot.services.regions import is_within, scope_of, within_clause
 from bot.services.reminders import PlannedReminder, replace_reminders
@@ -73,7 +78,8 @@ async def check_draft(session: AsyncSession, clock: Clock, *, sender: Official,
     caption = draft.content_type != BroadcastContent.TEXT
     if caption and not draft.file_id:
         raise InvalidInput("broadcasts.errors.missing_file")
-    check_broadcast_html(draft.text, caption=caption)
+    check_broadcast_html(draft.text, caption=caption,
+                         reserved=header_room(await sender_facts(session, sender)))
     if draft.send_at is not None:
         send_at = ensure_utc(draft.send_at)
         now = clock.now()

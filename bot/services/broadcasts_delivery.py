@@ -1,10 +1,14 @@
 """Broadcast delivery bookkeeping: start, claim recipients atomically, record results, finish.
 
-Delivery bound — at most once. A delivery row is claimed (pending → sending, attempts + 1)
-immediately before its send, in batches no larger than what the worker sends at once. If the
-process dies before Telegram's answer is recorded, the row stays "sending"; on restart it
-becomes "unknown" (it may or may not have arrived) and is never resent. Only answers that
-prove nothing was delivered (429, connection refused, 5xx) put a row back to pending.
+Delivery bound — at most once. A delivery row moves pending → sending (claimed with others of
+its round, committed) → in flight (`send_started_at` set, attempts + 1, committed right before
+its own request) → sent / failed / blocked, or back to pending for a retry. A process that
+dies leaves rows in "sending"; on restart
+  * a row in flight may or may not have arrived: it becomes "unknown" and is never resent;
+  * a row only claimed was never sent: it goes back to pending and is sent normally.
+So the recipients a crash can leave without a copy are at most the sends in flight at that
+moment (the worker's concurrent sends). Only answers that prove nothing was delivered (429,
+connection refused, 5xx) put a row back to pending.
 """
 
 from __future__ import annotations
@@ -76,7 +80,7 @@ async def claim_deliveries(session: AsyncSession, clock: Clock, *, broadcast_id:
                (col(BroadcastDelivery.not_before).is_(None))
                | (col(BroadcastDelivery.not_before) <= now)],
         values={"status": DeliveryStatus.SENDING, "claimed_by": worker_id, "claimed_at": now,
-                "attempts": col(BroadcastDelivery.attempts) + 1},
+                "send_started_at": None},
         order_by=[col(BroadcastDelivery.id)], limit=limit,
     )
     if not ids:
@@ -84,6 +88,30 @@ async def claim_deliveries(session: AsyncSession, clock: Clock, *, broadcast_id:
     rows = (await session.exec(select(BroadcastDelivery).where(
         col(BroadcastDelivery.id).in_(ids)).order_by(col(BroadcastDelivery.id)))).all()
     return list(rows)
+
+
+async def start_send(session: AsyncSession, clock: Clock, *, delivery_id: int,
+                     worker_id: str) -> bool:
+    """Mark one claimed delivery in flight (commit before sending); False: do not send it.
+
+    A delivery of a broadcast cancelled since the claim is cancelled instead; one this worker
+    no longer holds (recovered as abandoned, taken by another) is left alone.
+    """
+    held = [col(BroadcastDelivery.id) == delivery_id,
+            BroadcastDelivery.status == DeliveryStatus.SENDING,
+            BroadcastDelivery.claimed_by == worker_id,
+            col(BroadcastDelivery.send_started_at).is_(None)]
+    broadcast_status = (await session.exec(
+        select(Broadcast.status).join(BroadcastDelivery,
+                                      col(BroadcastDelivery.broadcast_id) == col(Broadcast.id))
+        .where(col(BroadcastDelivery.id) == delivery_id))).first()
+    if broadcast_status != BroadcastStatus.SENDING:
+        await session.exec(update(BroadcastDelivery).where(*held).values(
+            status=DeliveryStatus.CANCELLED, claimed_by=None))
+        return False
+    started = await session.exec(update(BroadcastDelivery).where(*held).values(
+        send_started_at=clock.now(), attempts=col(BroadcastDelivery.attempts) + 1))
+    return started.rowcount == 1
 
 
 @dataclass(frozen=True)
@@ -108,7 +136,7 @@ async def record_results(session: AsyncSession, clock: Clock, *, worker_id: str,
         if result.status == DeliveryStatus.SENT:
             values.update(message_id=result.message_id, sent_at=now)
         if result.status == DeliveryStatus.PENDING:
-            values.update(claimed_by=None, not_before=result.not_before)
+            values.update(claimed_by=None, send_started_at=None, not_before=result.not_before)
             if result.refund_attempt:
                 values["attempts"] = col(BroadcastDelivery.attempts) - 1
         await session.exec(update(BroadcastDelivery).where(
@@ -149,16 +177,42 @@ async def store_counts(session: AsyncSession, *, broadcast_id: int) -> None:
                        .values(**final_counts(figures)))
 
 
+@dataclass(frozen=True)
+class Recovered:
+    """What became of deliveries a gone worker left "sending"."""
+
+    requeued: int = 0  # claimed, never sent: pending again
+    interrupted: int = 0  # in flight: "unknown", never resent
+
+
 async def recover_deliveries(session: AsyncSession, *, worker_id: str,
-                             claimed_before: datetime | None = None) -> int:
-    """Deliveries left "sending" by a worker that is gone become "unknown", never resent."""
+                             claimed_before: datetime | None = None) -> Recovered:
+    """Settle deliveries left "sending" by a worker that is gone.
+
+    Without `claimed_before`, every row not claimed by `worker_id` (call it once on start,
+    as the only worker); with it, only rows claimed earlier (a stuck worker).
+    """
     conditions = [BroadcastDelivery.status == DeliveryStatus.SENDING]
     if claimed_before is None:
         conditions.append(col(BroadcastDelivery.claimed_by).is_distinct_from(worker_id))
     else:
         conditions.append(col(BroadcastDelivery.claimed_at) < claimed_before)
-    result = await session.exec(update(BroadcastDelivery).where(*conditions).values(
-        status=DeliveryStatus.UNKNOWN, error=INTERRUPTED))
+    in_flight = col(BroadcastDelivery.send_started_at).is_not(None)
+    interrupted = await session.exec(update(BroadcastDelivery).where(
+        *conditions, in_flight).values(status=DeliveryStatus.UNKNOWN, error=INTERRUPTED))
+    requeued = await session.exec(update(BroadcastDelivery).where(
+        *conditions, col(BroadcastDelivery.send_started_at).is_(None)).values(
+        status=DeliveryStatus.PENDING, claimed_by=None, claimed_at=None))
+    return Recovered(requeued=requeued.rowcount or 0, interrupted=interrupted.rowcount or 0)
+
+
+async def release_unsent(session: AsyncSession, *, worker_id: str) -> int:
+    """A stopping worker's claimed deliveries it never started: pending again."""
+    result = await session.exec(update(BroadcastDelivery).where(
+        BroadcastDelivery.status == DeliveryStatus.SENDING,
+        BroadcastDelivery.claimed_by == worker_id,
+        col(BroadcastDelivery.send_started_at).is_(None),
+    ).values(status=DeliveryStatus.PENDING, claimed_by=None, claimed_at=None))
     return result.rowcount or 0
 
 

@@ -94,11 +94,16 @@ def check_texts(place: str, target_group: str) -> tuple[str, str]:
     return place, target_group
 
 
+def check_start(now: datetime, starts_at: datetime) -> None:
+    """The start must lie in the future."""
+    if ensure_utc(starts_at) <= now:
+        raise InvalidInput("drives.errors.start_in_past")
+
+
 def check_window(now: datetime, starts_at: datetime, ends_at: datetime) -> None:
     """Start in the future; end after the start, within a day."""
+    check_start(now, starts_at)
     starts_at, ends_at = ensure_utc(starts_at), ensure_utc(ends_at)
-    if starts_at <= now:
-        raise InvalidInput("drives.errors.start_in_past")
     if ends_at <= starts_at:
         raise InvalidInput("drives.errors.end_before_start")
     if ends_at - starts_at > MAX_DURATION:
@@ -241,7 +246,7 @@ async def reschedule_drive(session: AsyncSession, clock: Clock, *, actor: Offici
                            rules: ReminderSettings,
                            ) -> tuple[Drive, list[DriveTarget], LurahByRegion]:
     """Move the drive; reminders follow."""
-    drive = await _open_drive(session, actor=actor, drive_id=drive_id)
+    drive = await open_drive(session, actor=actor, drive_id=drive_id)
     now = clock.now()
     check_window(now, starts_at, ends_at)
     drive.starts_at, drive.ends_at = ensure_utc(starts_at), ensure_utc(ends_at)
@@ -256,7 +261,7 @@ async def cancel_drive(session: AsyncSession, clock: Clock, *, actor: Official,
                        drive_id: int, rules: ReminderSettings,
                        ) -> tuple[Drive, list[DriveTarget], LurahByRegion]:
     """Cancel the drive and its pending reminders."""
-    drive = await _open_drive(session, actor=actor, drive_id=drive_id)
+    drive = await open_drive(session, actor=actor, drive_id=drive_id)
     drive.status = DriveStatus.CANCELLED
     drive.updated_at = clock.now()
     session.add(drive)
@@ -265,7 +270,8 @@ async def cancel_drive(session: AsyncSession, clock: Clock, *, actor: Official,
     return drive, targets, lurah
 
 
-async def _open_drive(session: AsyncSession, *, actor: Official, drive_id: int) -> Drive:
+async def open_drive(session: AsyncSession, *, actor: Official, drive_id: int) -> Drive:
+    """A drive in the admin's scope that is not cancelled (so it can still change)."""
     drive = await get_managed_drive(session, actor=actor, drive_id=drive_id)
     if drive.status == DriveStatus.CANCELLED:
         raise DriveCancelled()

@@ -113,3 +113,11 @@ async def awaiting_realisasi(session: AsyncSession, clock: Clock, *,
                     col(Drive.ends_at) > clock.now() - LISTED_AFTER_END)
              .order_by(col(Drive.starts_at)))
     return list((await session.exec(query)).all())
+
+
+async def organiser_to_tell(session: AsyncSession, drive: Drive) -> Official | None:
+    """The admin who planned the drive, while still active (they hear about its reports)."""
+    organiser = await session.get(Official, drive.created_by_id)
+    if organiser is None or organiser.status != OfficialStatus.ACTIVE:
+        return None
+    return organiser

@@ -6,11 +6,15 @@ import asyncio
 import os
 import re
 import uuid
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.services.incidents import check_media_size
-from models.incidents import MediaKind
+from models.incidents import IncidentMedia, MediaKind
 
 MEDIA_DIR_NAME = "media"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_-]")
@@ -64,3 +68,26 @@ def media_file(data_dir: Path, local_path: str) -> Path | None:
     if not candidate.is_relative_to(root) or not candidate.is_file():
         return None
     return candidate
+
+
+async def discard_media(session: AsyncSession, data_dir: Path, *, local_paths: Iterable[str],
+                        keep: Iterable[str] = ()) -> int:
+    """Delete the local copies of files a draft no longer needs (cancelled, replaced, cleared).
+
+    A file is named after Telegram's id of its content, so the same photo in a stored report
+    (or in `keep`: other drafts still open) is the same file: that one stays. Returns how many
+    files were deleted.
+    """
+    candidates = {path for path in local_paths if path} - set(keep)
+    if not candidates:
+        return 0
+    stored = set((await session.exec(
+        select(IncidentMedia.local_path).where(col(IncidentMedia.local_path).in_(candidates))
+    )).all())
+    removed = 0
+    for path in sorted(candidates - stored):
+        target = media_file(data_dir, path)
+        if target is not None:
+            await asyncio.to_thread(target.unlink, missing_ok=True)
+            removed += 1
+    return removed

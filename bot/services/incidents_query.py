@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, false, func, or_, true
+from sqlalchemy import and_, false, func, not_, or_, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -89,8 +89,14 @@ class IncidentPage:
         return self.page < self.pages
 
 
-def visibility_clause(viewer: Official) -> Any:
-    """SQL twin of can_view: own reports for a lurah, the region's reports for the chain."""
+def visibility_clause(viewer: Official, *, by_area_index: bool = True) -> Any:
+    """SQL twin of can_view: own reports for a lurah, the region's reports for the chain.
+
+    Without `by_area_index` the area condition is kept from choosing an index, for lists
+    bounded by a period: the time index then reads at most the period's rows, while SQLite,
+    which keeps no histograms, takes a kab/kota's code range for a narrow one and would read
+    most of the table through the area's index (an admin's 30-day list: 190 ms against 10).
+    """
     if viewer.status != OfficialStatus.ACTIVE:
         return false()
     own = Incident.reporter_id == viewer.id
@@ -98,7 +104,8 @@ def visibility_clause(viewer: Official) -> Any:
         return true()
     if viewer.role == Role.LURAH or viewer.region_code is None:
         return own
-    return or_(own, within_clause(Incident.region_code, viewer.region_code))
+    region = Incident.region_code if by_area_index else Incident.region_code.concat("")
+    return or_(own, within_clause(region, viewer.region_code))
 
 
 def _filter_clauses(filters: IncidentFilter) -> list[Any]:
@@ -126,20 +133,38 @@ async def list_incidents(session: AsyncSession, *, viewer: Official,
     asked); a page past the end shows the last one, since buttons may be stale."""
     filters = filters or IncidentFilter()
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-    clauses = [visibility_clause(viewer), *_filter_clauses(filters)]
+    clauses = [visibility_clause(viewer, by_area_index=filters.since is None),
+               *_filter_clauses(filters)]
     total = (await session.exec(select(func.count()).select_from(Incident)
                                 .where(*clauses))).one()
     pages = max(1, math.ceil(total / page_size))
     page = max(1, min(page, pages))
-    order: list[Any] = [col(Incident.created_at).desc(), col(Incident.id).desc()]
-    if urgent_first:
-        open_emergency = and_(Incident.urgency == IncidentUrgency.DARURAT,
-                              col(Incident.status).in_(OPEN_STATUSES))
-        order.insert(0, case((open_emergency, 0), else_=1))
-    query = (select(Incident).where(*clauses).order_by(*order)
-             .offset((page - 1) * page_size).limit(page_size))
-    items = list((await session.exec(query)).all())
+    offset = (page - 1) * page_size
+    if not urgent_first:
+        items = await _newest(session, clauses, offset, page_size)
+        return IncidentPage(items=items, total=int(total), page=page, page_size=page_size)
+    # Open emergencies come first. Read as two lists, each in the time index's order, rather
+    # than sorted by a CASE over every matching row: the emergencies are few.
+    open_emergency = and_(Incident.urgency == IncidentUrgency.DARURAT,
+                          col(Incident.status).in_(OPEN_STATUSES))
+    urgent = [*clauses, open_emergency]
+    urgent_total = int((await session.exec(select(func.count()).select_from(Incident)
+                                           .where(*urgent))).one())
+    items: list[Incident] = []
+    if offset < urgent_total:
+        items = await _newest(session, urgent, offset, page_size)
+    if len(items) < page_size:
+        items += await _newest(session, [*clauses, not_(open_emergency)],
+                               max(0, offset - urgent_total), page_size - len(items))
     return IncidentPage(items=items, total=int(total), page=page, page_size=page_size)
+
+
+async def _newest(session: AsyncSession, clauses: list[Any], offset: int,
+                  limit: int) -> list[Incident]:
+    query = (select(Incident).where(*clauses)
+             .order_by(col(Incident.created_at).desc(), col(Incident.id).desc())
+             .offset(offset).limit(limit))
+    return list((await session.exec(query)).all())
 
 
 async def get_visible(session: AsyncSession, *, incident_id: int, viewer: Official) -> Incident:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.officials import Official, Role
@@ -73,10 +73,17 @@ def kabkota_of(code: str) -> str | None:
 
 
 def within_clause(column: object, scope: str | None) -> object:
-    """SQL condition equivalent to is_within for a region-code column."""
+    """SQL condition equivalent to is_within for a region-code column.
+
+    Written as one range, scope <= code < scope + "/", rather than `= scope OR LIKE
+    'scope.%'`, so both databases read it from an index on the column. Codes hold only digits
+    and dots, and '/' sorts right after '.' and before the digits: the range holds `scope`
+    and the codes below it, and nothing else, under byte order (SQLite's BINARY, PostgreSQL's
+    C and C.UTF-8) and the ICU collations alike.
+    """
     if scope is None:
         return True
-    return (column == scope) | col(column).startswith(scope + ".")  # type: ignore[arg-type]
+    return (column >= scope) & (column < scope + "/")  # type: ignore[operator]
 
 
 async def get_region(session: AsyncSession, code: str) -> Region | None:

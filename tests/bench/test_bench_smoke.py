@@ -16,7 +16,7 @@ import pytest
 from bench import figure1, figure2, figure3, figure4
 from bench.context import BenchContext
 from bench.figure3 import lateness
-from bench.harness import DEFAULT_POSTGRES, make_workdir, remove_workdir
+from bench.harness import make_workdir, remove_workdir
 from bench.report import rows_for
 from bench.stats import percentile
 from simulator import FloodLimits
@@ -29,7 +29,7 @@ def ctx(tmp_path: Path) -> Iterator[BenchContext]:
     context = BenchContext(workdir=workdir, logs=tmp_path / "logs", backends=["sqlite"],
                            users=3, rate=6.0, duration=1.0, shipped=False, recipients=8,
                            reminders=6, reminder_lead=4.0, scale=0.0005, officials=40,
-                           export_rows=200, quiet=True)
+                           export_rows=200, warm_runs=1, settle=0.2, quiet=True)
     yield context
     remove_workdir(workdir)
 
@@ -41,7 +41,7 @@ def _postgres_or_skip() -> str:
         if must_test_postgres():
             pytest.fail(f"PostgreSQL at {url} is required here but unreachable: {problem}")
         pytest.skip(f"PostgreSQL not reachable at {url} ({problem})")
-    return url if url != DEFAULT_POSTGRES else DEFAULT_POSTGRES
+    return url
 
 
 def test_percentiles_and_lateness() -> None:

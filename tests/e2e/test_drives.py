@@ -10,6 +10,7 @@ from sqlmodel import select
 from bot.callbacks import pack
 from models.drives import Drive
 from models.officials import Role
+from models.reminders import Reminder, ReminderStatus
 from tests.e2e.harness import Harness
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -95,6 +96,9 @@ async def test_drive_from_schedule_to_realisasi(harness: Harness) -> None:
     await h.say(LURAH_CIBABAT, "/realisasi", expect="Berapa warga yang berhasil direkam")
     await h.say(LURAH_CIBABAT, "sembilan puluh", expect="dalam angka")
     await h.say(LURAH_CIBABAT, "97", expect="Realisasi tercatat: 97")
+    told = await h.sim.wait_for_bot_message(ADMIN, contains="Realisasi perekaman e-KTP")
+    assert "Kelurahan Cibabat: 97 dari target 120 (81%)" in told.text
+    assert "dilaporkan oleh Lurah Cibabat" in told.text
     recap = await h.say(ADMIN, "/perekaman", expect="Perekaman e-KTP keliling")
     assert "Cibabat (Kec. Cimahi Utara): 97 dari 120 (81%)" in recap.text
     assert "Total: 97 dari 260 (37%)" in recap.text
@@ -132,3 +136,64 @@ async def test_a_cancelled_drive_is_announced_and_closed(harness: Harness) -> No
     identifier = await drive_id(h)
     assert "dibatalkan" in await h.forge(ADMIN, pack("drv.cxy", identifier))
     await h.say(ADMIN, "/perekaman", expect="Belum ada jadwal")
+
+
+async def plan_one_drive(h: Harness, days_ahead: int) -> None:
+    """Cibabat only, 08.00–12.00 in `days_ahead` days, sent to its lurah."""
+    await choose_cimahi_utara(h, "Cibabat")
+    await h.say(ADMIN, f"{day(h, days_ahead)} 08.00", expect="Jam berapa selesai")
+    await h.say(ADMIN, "12.00", expect="tempat perekamannya")
+    await h.say(ADMIN, "Kantor Kelurahan", expect="Siapa sasarannya")
+    await h.say(ADMIN, "Pemilih pemula", expect="target perekaman")
+    await h.say(ADMIN, "50", expect="Total target: 50")
+    await h.press(ADMIN, "Kirim jadwal", expect="disimpan")
+    await h.sim.wait_for_bot_message(LURAH_CIBABAT, contains="PENGUMUMAN")
+
+
+async def test_an_admin_moves_a_drive_and_the_lurah_hear_the_new_time(harness: Harness
+                                                                      ) -> None:
+    h = harness
+    await people(h)
+    await plan_one_drive(h, 3)
+    identifier = await drive_id(h)
+    assert "tidak tersedia" in await h.forge(LURAH_CIBABAT, pack("drv.mv", identifier))
+    await h.say(ADMIN, "/perekaman", expect="Perekaman belum dimulai")
+    await h.press(ADMIN, "Ubah jadwal", expect="Jadwal sekarang")
+    await h.say(ADMIN, f"{day(h, -1)} 08.00", expect="sudah lewat")
+    new_day = day(h, 6)
+    await h.say(ADMIN, f"{new_day} 09.00", expect="Jam berapa selesai")
+    await h.say(ADMIN, "08.00", expect="harus setelah jam mulai")
+    confirm = await h.say(ADMIN, "13.00", expect="Ubah jadwal perekaman?")
+    assert "09.00–13.00 WIB" in confirm.text and "08.00–12.00 WIB" in confirm.text
+    await h.press(ADMIN, "Ya, ubah", expect="1 lurah/kepala desa sudah diberi tahu")
+
+    moved = await h.sim.wait_for_bot_message(LURAH_CIBABAT, contains="diubah")
+    assert "09.00–13.00 WIB" in moved.text and "Laporkan realisasi" in str(moved.buttons)
+    notice = await h.sim.wait_for_bot_message(LURAH_CIBABAT, contains="PENGUMUMAN")
+    assert "09.00–13.00" in notice.text
+    async with h.db.session() as session:
+        drive = await session.get(Drive, identifier)
+        assert drive is not None
+        pending = (await session.exec(select(Reminder).where(
+            Reminder.target_type == "drive", Reminder.target_id == identifier,
+            Reminder.status == ReminderStatus.PENDING))).all()
+    assert drive.starts_at.astimezone(WIB).strftime("%d/%m/%Y %H.%M") == f"{new_day} 09.00"
+    assert pending and all(r.due_at > h.clock.now() for r in pending)
+    assert max(r.due_at for r in pending) > drive.ends_at  # the realisasi request follows
+
+
+async def test_the_organiser_hears_of_a_report_with_names_shown_as_typed(harness: Harness
+                                                                         ) -> None:
+    h = harness
+    await h.official(ADMIN, Role.ADMIN, "32.77", name="Admin Tapem Cimahi")
+    await h.official(LURAH_CIBABAT, Role.LURAH, "32.77.03.1002", name="Lurah <Cibabat> & Co")
+    await plan_one_drive(h, 2)
+    async with h.db.session() as session:
+        drive = await session.get(Drive, await drive_id(h))
+    assert drive is not None
+    h.clock.shift(drive.starts_at + timedelta(hours=1) - h.clock.now())
+    await h.say(LURAH_CIBABAT, "/realisasi", expect="Berapa warga")
+    await h.say(LURAH_CIBABAT, "45", expect="Realisasi tercatat: 45")
+    told = await h.sim.wait_for_bot_message(ADMIN, contains="Realisasi perekaman e-KTP")
+    assert "dilaporkan oleh Lurah <Cibabat> & Co" in told.text
+    assert "45 dari target 50 (90%)" in told.text

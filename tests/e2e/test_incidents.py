@@ -306,3 +306,50 @@ async def test_reject_with_reason_and_filter_the_list(harness: Harness) -> None:
     assert fire.ticket not in first.text  # the oldest is on the second page
     second = await h.press(CAMAT, "▶", expect="halaman 2/2")
     assert fire.ticket in second.text and "6." in second.text
+
+
+async def test_each_pressed_question_becomes_the_record_of_its_answers(harness: Harness) -> None:
+    h = harness
+    await cast(h)
+    question = await h.say(LURAH, "/lapor", expect="jenis kejadian")
+    await h.press(LURAH, "Kebakaran", expect="mendesak")
+    asked = await h.press(LURAH, "Penting", expect="Ceritakan")
+    assert asked.message_id == question.message_id  # one message, edited step by step
+    assert (asked.text or "").startswith("Jenis kejadian: Kebakaran\nUrgensi: Penting\n\n")
+    assert not asked.buttons
+    await h.say(LURAH, "Gudang terbakar", expect="Kapan")
+    await h.press(LURAH, "Baru saja", expect="Di mana")
+    record = [m for m in h.sim.bot_messages(LURAH) if "Waktu kejadian" in (m.text or "")]
+    assert len(record) == 1 and not record[0].buttons  # the pin needs a new message
+
+
+async def test_cancelled_drafts_leave_no_files_behind(harness: Harness) -> None:
+    h = harness
+    await cast(h)
+    media_dir = h.settings.bot.data_dir / "media"
+
+    def files() -> list[str]:
+        return sorted(p.name for p in media_dir.rglob("*") if p.is_file())
+
+    await h.sim.send_photo(LURAH, tiny_png(5, 5), caption="Pohon tumbang")
+    await h.sim.wait_for_bot_message(LURAH, contains="jenis kejadian")
+    assert len(files()) == 1
+    await h.say(LURAH, "/batal", expect="Dibatalkan")
+    assert files() == []
+
+    await h.sim.send_photo(LURAH, tiny_png(6, 5), caption="Pohon tumbang lagi")
+    await h.sim.wait_for_bot_message(LURAH, contains="jenis kejadian")
+    await h.press(LURAH, "Infrastruktur", expect="mendesak")
+    await h.press(LURAH, "Biasa", expect="Kapan")
+    await h.press(LURAH, "Baru saja", expect="Di mana")
+    await h.say(LURAH, "Jl. Cibabat", expect="terlampir 1")
+    await h.sim.send_photo(LURAH, tiny_png(7, 5))
+    await h.sim.wait_for_bot_message(LURAH, contains="(2/10)")
+    assert len(files()) == 2
+    await h.press(LURAH, "Hapus semua", expect="terlampir 0")
+    assert files() == []
+    await h.sim.send_photo(LURAH, tiny_png(8, 5))
+    await h.sim.wait_for_bot_message(LURAH, contains="(1/10)")
+    await h.press(LURAH, "Selesai", expect="Periksa laporan")
+    await h.press(LURAH, "Batal", expect="dibatalkan")
+    assert files() == []

@@ -67,7 +67,7 @@ async def test_bad_inputs_get_clear_replies_and_keep_the_draft(harness: Harness)
     h = harness
     await h.sim.add_user(NEWCOMER, "Siti")
     await h.say(NEWCOMER, "/start", expect="Apa jabatan")
-    reply = await h.say(NEWCOMER, "saya lurah", expect="Mohon jawab")
+    await h.say(NEWCOMER, "saya lurah", expect="Mohon jawab")
     await h.press(NEWCOMER, "Lurah", expect="kabupaten/kota")
     await h.press(NEWCOMER, "Kota Cimahi")
     await h.say(NEWCOMER, "utara", expect="Pilih wilayah")
@@ -161,3 +161,25 @@ async def test_admin_deactivates_and_moves_an_official(harness: Harness) -> None
     await h.press(ADMIN, "Cimahi Selatan")
     await h.press(ADMIN, "Cibeber", expect="Cibeber")
     assert (await h.reload(lurah)).region_code == "32.77.01.1005"
+
+
+async def test_help_tells_applicants_where_their_registration_stands(harness: Harness) -> None:
+    h = harness
+    await h.official(ADMIN, Role.ADMIN, "32.77", name="Admin Tapem")
+    await register_as_lurah(h, NEWCOMER)
+    await h.press(NEWCOMER, "Kirim", expect="menunggu persetujuan")
+    waiting = await h.say(NEWCOMER, "/bantuan", expect="menunggu persetujuan admin")
+    assert "/start" not in waiting.text and "mendaftar" not in waiting.text
+    await h.sim.wait_for_bot_message(ADMIN, contains="Pendaftaran baru")
+    await h.press(ADMIN, "Tolak", expect="ditolak")
+    await h.sim.wait_for_bot_message(NEWCOMER, contains="ditolak")
+    declined = await h.say(NEWCOMER, "/help", expect="tidak disetujui")
+    assert "Tapem" in declined.text and "/start" not in declined.text
+    await h.settle()  # one answer only: the usual help does not follow
+    last = h.sim.last_bot_message(NEWCOMER)
+    assert last is not None and last.message_id == declined.message_id
+    english = await h.official(STRANGER, Role.CAMAT, "53.71.01", name="Yohanes Ndun",
+                               language="en", status=OfficialStatus.PENDING)
+    reply = await h.say(english.telegram_id, "/bantuan", expect="awaiting approval")
+    assert "Send /start" not in reply.text
+    await h.say(ADMIN, "/bantuan", expect="Menu Staf Admin")

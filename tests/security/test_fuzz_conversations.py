@@ -44,9 +44,10 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, print_blob=
                                        HealthCheck.too_slow, HealthCheck.filter_too_much])
 WIB = ZoneInfo("Asia/Jakarta")
 # bookkeeping, not answers: where a picker is (its view, page or search text — an old button
-# may turn the page back), and when a near-limit text was refused (incidents use it to
-# recognise the rest of a split paste)
-BOOKKEEPING = {"split_text_at", "view", "page", "search"}
+# may turn the page back), when a near-limit text was refused (incidents use it to
+# recognise the rest of a split paste), and which answers the question message on screen
+# shows above the question (incidents: a typed answer moves on to a new message)
+BOOKKEEPING = {"split_text_at", "view", "page", "search", "answers"}
 TRIED: dict[str, int] = {}
 
 

@@ -15,6 +15,7 @@ from bot.services import drives, drives_query
 from bot.services.drives import DriveDraft
 from bot.settings import ReminderSettings
 from models.drives import Drive, DriveStatus
+from models.officials import Official, OfficialStatus
 from models.reminders import ReminderStatus
 from tests.unit.test_meetings_support import People, reminders_of, seed_people
 
@@ -219,3 +220,28 @@ async def test_drive_in_wita_uses_local_mornings(db: Database, clock: FrozenCloc
         ("drive.before", datetime(2024, 11, 19, 8, 0, tzinfo=WITA)),
         ("drive.realisasi", datetime(2024, 11, 21, 8, 0, tzinfo=WITA)),
     }
+
+
+async def test_the_organiser_is_told_only_while_active(db: Database, clock: FrozenClock,
+                                                      people: People) -> None:
+    drive = await create(db, clock, people)
+    async with db.session() as session:
+        organiser = await drives_query.organiser_to_tell(session, drive)
+        assert organiser is not None and organiser.id == people.admin.id
+        admin = await session.get(Official, people.admin.id)
+        assert admin is not None
+        admin.status = OfficialStatus.DEACTIVATED
+        session.add(admin)
+    async with db.session() as session:
+        assert await drives_query.organiser_to_tell(session, drive) is None
+
+
+async def test_a_cancelled_drive_cannot_be_moved(db: Database, clock: FrozenClock,
+                                                 people: People) -> None:
+    drive = await create(db, clock, people)
+    async with db.session() as session:
+        await drives.cancel_drive(session, clock, actor=people.admin, drive_id=drive.id,
+                                  rules=RULES)
+    with pytest.raises(drives.DriveCancelled):
+        async with db.session() as session:
+            await drives.open_drive(session, actor=people.admin, drive_id=drive.id)

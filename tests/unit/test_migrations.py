@@ -17,3 +17,36 @@ async def test_models_and_migrations_agree(db: Database) -> None:
     async with db.engine.connect() as connection:
         differences = await connection.run_sync(diff)
     assert differences == []
+
+
+def test_sqlite_statistics_are_gathered_only_when_missing_or_stale(tmp_path: object) -> None:
+    import sqlite3
+    from pathlib import Path
+
+    from bot.migrate import SMALL_TABLE_ROWS, refresh_sqlite_statistics
+
+    path = Path(str(tmp_path)) / "stats.db"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE report (id INTEGER PRIMARY KEY, status TEXT)")
+    connection.execute("CREATE INDEX ix_report_status ON report (status)")
+    connection.executemany("INSERT INTO report (status) VALUES (?)",
+                           [("baru",)] * SMALL_TABLE_ROWS)
+    connection.commit()
+    url = f"sqlite+aiosqlite:///{path}"
+
+    def analyzed() -> list[tuple[str, str]]:
+        return connection.execute("SELECT idx, stat FROM sqlite_stat1").fetchall()
+
+    refresh_sqlite_statistics(url)
+    assert analyzed() == [("ix_report_status", f"{SMALL_TABLE_ROWS} {SMALL_TABLE_ROWS}")]
+    marker = f"{SMALL_TABLE_ROWS} 7"  # as analyzed, with a second figure ANALYZE would not write
+    connection.execute("UPDATE sqlite_stat1 SET stat = ?", (marker,))
+    connection.commit()
+    refresh_sqlite_statistics(url)  # the same row count: left alone
+    assert analyzed() == [("ix_report_status", marker)]
+    connection.executemany("INSERT INTO report (status) VALUES (?)",
+                           [("selesai",)] * SMALL_TABLE_ROWS * 2)
+    connection.commit()
+    refresh_sqlite_statistics(url)  # tripled: analyzed again
+    assert analyzed()[0][1].startswith(str(SMALL_TABLE_ROWS * 3))
+    connection.close()

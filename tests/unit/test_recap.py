@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 
 from bot.clock import FrozenClock
 from bot.db import Database
 from bot.errors import NotAllowed
 from bot.i18n import Translator
+from bot.services import recap as recap_service
 from bot.services import recap_format
 from bot.services.recap import Recap, compute_recap, scope_for
 from bot.services.recap_period import (
@@ -21,6 +24,7 @@ from bot.services.recap_period import (
     quick_period,
 )
 from bot.settings import Settings
+from models.incidents import Incident
 from models.officials import Official
 from tests.unit.test_recap_data import FIRST_DAY, LAST_DAY, SELATAN, UTARA, seed_world
 
@@ -85,9 +89,14 @@ async def test_admin_recap_of_seven_days(db: Database, clock: FrozenClock) -> No
     assert incidents.by_category == {"bencana": 2, "keamanan": 1, "kebakaran": 1}
     assert incidents.by_urgency == {"darurat": 1, "biasa": 1, "penting": 2}
     assert incidents.by_status == {"baru": 1, "selesai": 1, "ditindaklanjuti": 1, "diterima": 1}
+    assert incidents.by_category_urgency == {"bencana": {"penting": 1, "darurat": 1},
+                                             "keamanan": {"biasa": 1}, "kebakaran": {"penting": 1}}
     utara, selatan = recap.incidents_by_kecamatan
     assert (utara.code, utara.name, utara.total) == (UTARA, "Cimahi Utara", 3)
     assert utara.by_urgency == {"darurat": 1, "biasa": 1, "penting": 1}
+    assert utara.by_status == {"baru": 1, "selesai": 1, "ditindaklanjuti": 1}
+    assert utara.by_category_urgency == {"bencana": {"darurat": 1}, "keamanan": {"biasa": 1},
+                                         "kebakaran": {"penting": 1}}
     assert (selatan.code, selatan.total, selatan.by_status) == (SELATAN, 1, {"diterima": 1})
 
     complaints = recap.complaints
@@ -158,3 +167,14 @@ async def test_recap_text_in_both_languages(db: Database, clock: FrozenClock) ->
     english = recap_format.recap_text(Translator("en"), recap)
     assert "Incident reports" in english and "1 day 12 hours" in english
     assert len(text) < 4096
+
+
+def test_kecamatan_groups_are_written_as_their_index_is() -> None:
+    """SQLite reads the recap's groups from ix_incident_kecamatan_cover only if the query's
+    kecamatan expression is the indexed one, literally (bound numbers do not match)."""
+    [index] = [i for i in Incident.__table__.indexes if i.name == "ix_incident_kecamatan_cover"]
+    indexed = str(next(iter(index.expressions)))
+    query = sa.select(recap_service._kecamatan(Incident.region_code))
+    sql = str(query.compile(dialect=sqlite.dialect()))
+    assert indexed == "substr(region_code, 1, 8)"
+    assert "substr(incident.region_code, 1, 8)" in sql

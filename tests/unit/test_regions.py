@@ -25,6 +25,17 @@ def test_scope_is_a_code_prefix_not_a_string_prefix() -> None:
     assert regions.is_within("32.77", None)
 
 
+async def test_within_clause_agrees_with_is_within_on_the_database(db: Database) -> None:
+    """The range form of the SQL condition holds under the database's own collation."""
+    async with db.session() as session:
+        codes = list((await session.exec(select(Region.code))).all())
+        scopes = [*codes, "32.7", "32.77.0", "64.08.04.100"]
+        for scope in scopes:
+            query = select(Region.code).where(regions.within_clause(Region.code, scope))
+            found = set((await session.exec(query)).all())
+            assert found == {c for c in codes if regions.is_within(c, scope)}, scope
+
+
 async def test_pilot_regions_are_loaded(db: Database) -> None:
     async with db.session() as session:
         kecamatan = await regions.children(session, "32.77")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
@@ -40,7 +41,18 @@ async def statuses(db: Database) -> list[tuple[str, str | None]]:
 
 def dispatcher(db: Database, clock: FrozenClock, telegram: FakeTelegram,
                **policy: object) -> ReminderDispatcher:
-    return ReminderDispatcher(db, clock, telegram.send_text, policy=DispatchPolicy(**policy))
+    return ReminderDispatcher(db, clock, telegram.send_text, policy=DispatchPolicy(**policy),
+                              sleep=clock_sleep(clock))
+
+
+def clock_sleep(clock: FrozenClock, waited: list[float] | None = None
+                ) -> Callable[[float], Awaitable[None]]:
+    """Waiting out a 429 moves the frozen clock instead of the test's time."""
+    async def sleep(seconds: float) -> None:
+        if waited is not None:
+            waited.append(seconds)
+        clock.advance(seconds=seconds)
+    return sleep
 
 
 async def test_a_meeting_reminder_is_rendered_from_the_meeting_and_sent_once(
@@ -159,13 +171,12 @@ async def test_blocked_uncertain_and_flood_control_outcomes(
         unsure.telegram_id: [DeliveryUncertain("TimedOut")],
         flooded.telegram_id: [RetryLater("Flood", retry_after=7)],
     })
-    send = dispatcher(db, clock, telegram)
+    waited: list[float] = []
+    send = ReminderDispatcher(db, clock, telegram.send_text, sleep=clock_sleep(clock, waited))
     report = await send.run_once()
-    assert report.failed == 2 and report.retried == 1
-    assert report.next_wake == clock.now() + timedelta(seconds=7)
-    assert (await send.run_once()).claimed == 0  # paused for retry_after
-    clock.advance(seconds=7)
-    assert (await send.run_once()).sent == 1
+    # the 429 held back only the refused reminder, for retry_after, then it went out
+    assert (report.failed, report.sent, report.retried) == (2, 1, 0)
+    assert waited == [7] and send.paused_until is None
     assert await statuses(db) == [("failed", "Forbidden: bot was blocked by the user"),
                                   ("failed", "uncertain: TimedOut"), ("sent", None)]
     async with db.session() as session:
@@ -173,6 +184,74 @@ async def test_blocked_uncertain_and_flood_control_outcomes(
         flooded_row = (await session.exec(select(Reminder).where(
             Reminder.recipient_id == flooded.id))).one()
         assert flooded_row.attempts == 1  # the refused try was not counted
+
+
+async def test_a_delivered_reminder_marks_a_once_blocked_recipient_reachable(
+        db: Database, clock: FrozenClock) -> None:
+    back = await add_official(db, clock, name="Kembali", reachable=False)
+    await plan(db, clock, PlannedReminder("drive.before", back.id, clock.now()))
+    assert (await dispatcher(db, clock, FakeTelegram()).run_once()).sent == 1
+    async with db.session() as session:
+        assert (await session.get(Official, back.id)).reachable is True
+
+
+async def test_repeated_429s_make_the_dispatcher_back_off_and_give_rows_back(
+        db: Database, clock: FrozenClock) -> None:
+    flooded = await add_official(db, clock, name="Banjir")
+    others = [await add_official(db, clock, name=f"L{i}") for i in range(3)]
+    await plan(db, clock, *[PlannedReminder("drive.before", o.id, clock.now())
+                            for o in (flooded, *others)])
+    telegram = FakeTelegram(errors={flooded.telegram_id: [RetryLater("Flood", 5)] * 3})
+    send = dispatcher(db, clock, telegram, concurrency=1, max_refusals=2)
+    report = await send.run_once()
+    # refused three times: the row and the ones still waiting for a turn go back to pending
+    assert report.retried == 1 and report.sent == 0 and telegram.sent == []
+    assert set(report.outcomes.values()) == {"paused", "released"}
+    assert report.next_wake == send.paused_until == clock.now() + timedelta(seconds=5)
+    assert (await send.run_once()).claimed == 0  # backing off
+    assert [status for status, _ in await statuses(db)] == ["pending"] * 4
+    clock.advance(seconds=5)
+    assert (await send.run_once()).sent == 4
+    async with db.session() as session:
+        assert [r.attempts for r in (await session.exec(select(Reminder))).all()] == [1] * 4
+
+
+async def test_a_batch_goes_out_concurrently_each_row_in_flight_only_while_sent(
+        db: Database, clock: FrozenClock) -> None:
+    officials = [await add_official(db, clock, name=f"L{i}") for i in range(12)]
+    await plan(db, clock, *[PlannedReminder("drive.before", o.id, clock.now())
+                            for o in officials])
+    telegram = FakeTelegram()
+    sending_now: set[int] = set()
+    most_at_once = 0
+    in_flight_seen: list[int] = []
+    four_at_once = asyncio.Event()
+    official_of = {o.telegram_id: o.id for o in officials}
+
+    async def send_text(chat_id: int, text: str, markup: object) -> int:
+        nonlocal most_at_once
+        sending_now.add(chat_id)
+        most_at_once = max(most_at_once, len(sending_now))
+        if len(sending_now) == 4:
+            four_at_once.set()
+        async with db.session() as session:  # what a crash at this moment would leave
+            rows = (await session.exec(select(Reminder).where(
+                Reminder.last_error == IN_FLIGHT))).all()
+        in_flight_seen.append(len(rows))
+        assert official_of[chat_id] in {row.recipient_id for row in rows}
+        await asyncio.wait_for(four_at_once.wait(), 10)  # the first four wait for each other
+        await asyncio.sleep(0)
+        sending_now.discard(chat_id)
+        return await telegram.send_text(chat_id, text)
+
+    send = ReminderDispatcher(db, clock, send_text,
+                              policy=DispatchPolicy(concurrency=4, batch_size=12))
+    report = await send.run_once()
+    assert report.sent == 12 and sorted(telegram.chats()) == sorted(
+        o.telegram_id for o in officials)
+    assert most_at_once == 4  # sent side by side, never more than the bound
+    assert max(in_flight_seen) <= 4
+    assert await statuses(db) == [("sent", None)] * 12
 
 
 async def test_two_dispatchers_at_once_never_send_a_reminder_twice(
@@ -198,28 +277,36 @@ async def test_two_dispatchers_at_once_never_send_a_reminder_twice(
     assert len(set(chats)) == len(chats)
 
 
-class Crash(BaseException):
-    """The process dies in the middle of a send."""
-
-
 async def test_after_a_crash_mid_send_nothing_is_sent_twice(
         db: Database, clock: FrozenClock) -> None:
-    officials = [await add_official(db, clock, name=f"L{i}") for i in range(3)]
+    officials = [await add_official(db, clock, name=f"L{i}") for i in range(5)]
     await plan(db, clock, *[PlannedReminder("drive.before", o.id, clock.now())
                             for o in officials])
+    two_sending = asyncio.Event()
+    hanging: list[int] = []
 
-    async def dies(chat_id: int, text: str, markup: object) -> int:
-        raise Crash()
+    async def hangs(chat_id: int, text: str, markup: object) -> int:
+        hanging.append(chat_id)
+        if len(hanging) == 2:
+            two_sending.set()
+        await asyncio.Event().wait()  # the process dies before Telegram answers
+        raise AssertionError("unreachable")
 
-    crashed = ReminderDispatcher(db, clock, dies)
-    with contextlib.suppress(Crash):
-        await crashed.run_once()
-    assert [s for s, _ in await statuses(db)] == ["sending"] * 3
-    assert (await statuses(db))[0] == ("sending", IN_FLIGHT)
+    crashed = ReminderDispatcher(db, clock, hangs, policy=DispatchPolicy(concurrency=2))
+    passing = asyncio.create_task(crashed.run_once())
+    await asyncio.wait_for(two_sending.wait(), 10)
+    passing.cancel()  # the kill: nothing after this point runs
+    with contextlib.suppress(asyncio.CancelledError):
+        await passing
+    assert [s for s, _ in await statuses(db)] == ["sending"] * 5
+    assert [e for _, e in await statuses(db)].count(IN_FLIGHT) == 2  # the bound: concurrency
 
     telegram = FakeTelegram()
     restarted = dispatcher(db, clock, telegram)
-    assert await restarted.recover() == (2, 1)
-    assert (await restarted.run_once()).sent == 2
-    assert await statuses(db) == [("failed", INTERRUPTED), ("sent", None), ("sent", None)]
-    assert telegram.chats() == [officials[1].telegram_id, officials[2].telegram_id]
+    assert await restarted.recover() == (3, 2)
+    assert (await restarted.run_once()).sent == 3
+    interrupted = [o.telegram_id for o, (status, error) in zip(officials, await statuses(db),
+                                                                strict=True)
+                   if (status, error) == ("failed", INTERRUPTED)]
+    assert sorted(interrupted) == sorted(hanging)
+    assert sorted(telegram.chats() + hanging) == sorted(o.telegram_id for o in officials)
