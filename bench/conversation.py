@@ -174,6 +174,20 @@ def _calls_snapshot(bench: BenchSimulator) -> Counter[str]:
     return Counter({m: n for m, n in bench.sim.call_counts.items() if m != "getUpdates"})
 
 
+async def until_quiet(bench: BenchSimulator, *, quiet: float = 1.0, limit: float = 60.0) -> None:
+    """Wait until the bot has made no call but getUpdates for `quiet` seconds: a report's
+    alerts go out after its receipt, so a run's tail would otherwise spill into the next."""
+    deadline = time.perf_counter() + limit
+    last, since = _calls_snapshot(bench), time.perf_counter()
+    while time.perf_counter() < deadline:
+        await asyncio.sleep(0.1)
+        now = _calls_snapshot(bench)
+        if now != last:
+            last, since = now, time.perf_counter()
+        elif time.perf_counter() - since >= quiet:
+            return
+
+
 async def closed_loop(bench: BenchSimulator, scripts: Sequence[Script],
                       updates_each: int = REPORT_STEPS) -> LoadResult:
     """Everyone at once, each sending the next update as soon as the answer arrives."""

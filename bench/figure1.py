@@ -22,6 +22,7 @@ from bench.conversation import (
     Script,
     closed_loop,
     open_loop,
+    until_quiet,
 )
 from bench.context import BenchContext
 from bench.harness import BenchSimulator, BotProcess, ScratchDatabase
@@ -45,6 +46,7 @@ async def _measure(ctx: BenchContext, bench: BenchSimulator, process: BotProcess
     runs.append(("open_loop", lambda: open_loop(bench, scripts, rate=ctx.rate,
                                                 duration=ctx.duration)))
     for name, run in runs:
+        await until_quiet(bench)
         cpu_before, own_before = process.cpu_seconds(), time.process_time()
         result: LoadResult = await run()
         summary = result.summary()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
@@ -9,6 +10,11 @@ from sqlmodel import SQLModel
 from bot.db import Database
 
 
+# Neither tool can reflect SQLite's expression index on incident (kecamatan prefix), so they
+# leave it out of the comparison and say so; test_recap.py checks the recap is
+# written so SQLite can use it.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
 async def test_models_and_migrations_agree(db: Database) -> None:
     def diff(connection: object) -> list[object]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})  # type: ignore[arg-type]
