@@ -24,6 +24,7 @@ SERVICES_KEY = "wilayah.services"
 # how long another process's change to an official may go unseen (this process's: not at all)
 OFFICIAL_CACHE_SECONDS = 10.0
 _OFFICIAL_COLUMNS = [attribute.key for attribute in inspect(Official).column_attrs]
+_OFFICIAL_MANAGER = inspect(Official).class_manager
 
 
 class _OfficialWrites:
@@ -78,7 +79,9 @@ class OfficialCache:
 
 
 def _detached(values: dict[str, Any]) -> Official:
-    official = Official(**values)
+    # built as the ORM builds a row it loads, without __init__'s validation (8x cheaper)
+    official = _OFFICIAL_MANAGER.new_instance()
+    official.__dict__.update(values)
     make_transient_to_detached(official)  # as if loaded by a session that has closed
     return official
 

@@ -2,14 +2,17 @@
 
 With PTB's default `HTTPXRequest` a Bot API call costs the bot about 2.5 ms of CPU, mostly
 httpx and httpcore's per-request bookkeeping; on aiohttp (a C HTTP parser, a simpler pool) the
-same call costs about 0.5 ms. Requests are sent the way `HTTPXRequest` sends them: parameters
-as form fields, files as multipart parts next to them.
+same call costs about 0.5 ms. Parameters go as a JSON object (the Bot API takes JSON as well as
+forms; URL-encoding a message costs ten times as much CPU as JSON-encoding it), with the same
+string values PTB would send as form fields; files go as multipart parts next to the fields, as
+`HTTPXRequest` sends them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -110,8 +113,8 @@ class AiohttpRequest(BaseRequest):
 
         await self._take_connection_slot(pool_timeout)
         try:
-            async with session.request(method, url, data=_body(request_data, files),
-                                       timeout=timeout) as response:
+            async with session.request(method, url, timeout=timeout,
+                                       **_body(request_data, files)) as response:
                 return response.status, await response.read()
         except TimeoutError as err:
             # aiohttp's own timeouts are also ClientErrors: this must come first
@@ -131,21 +134,23 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut(message=_POOL_TIMEOUT_MESSAGE) from err
 
 
-def _body(
-    request_data: RequestData | None, files: UploadFileDict | None,
-) -> aiohttp.FormData | dict[str, str] | None:
-    """Form fields, URL-encoded; with files, multipart with the fields first (as httpx)."""
+_JSON = {"Content-Type": "application/json"}
+
+
+def _body(request_data: RequestData | None, files: UploadFileDict | None) -> dict[str, Any]:
+    """The request's body arguments: a JSON object of the fields; with files, multipart with
+    the fields first (as httpx)."""
     if request_data is None:
-        return None
+        return {}
     fields = request_data.json_parameters
     if not files:
-        return fields
+        return {"data": request_data.json_payload, "headers": _JSON}
     form = aiohttp.FormData(quote_fields=False)
     for name, value in fields.items():
         form.add_field(name, value)
     for name, (filename, content, mimetype) in files.items():
         form.add_field(name, content, filename=filename, content_type=mimetype)
-    return form
+    return {"data": form}
 
 
 def _sum(*timeouts: float | None) -> float | None:

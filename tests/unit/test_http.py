@@ -35,6 +35,9 @@ async def server() -> AsyncIterator[tuple[str, Received]]:
     async def echo(request: web.Request) -> web.Response:
         received.content_type = request.content_type
         received.user_agent = request.headers.get("User-Agent", "")
+        if request.content_type == "application/json":
+            received.fields = await request.json()
+            return web.json_response({"ok": True, "result": True}, status=201)
         form = await request.post()
         for name, value in form.items():
             if isinstance(value, web.FileField):
@@ -74,12 +77,12 @@ def _data(**parameters: object) -> RequestData:
                         for name, value in parameters.items()])
 
 
-async def test_parameters_go_as_url_encoded_form_fields(server, client) -> None:
+async def test_parameters_go_as_a_json_object_of_form_values(server, client) -> None:
     url, received = server
     status, body = await client.do_request(
         f"{url}/echo", "POST", _data(chat_id=42, text="Banjir di Sangatta", reply_markup={"a": 1}))
     assert (status, body) == (201, b'{"ok": true, "result": true}')
-    assert received.content_type == "application/x-www-form-urlencoded"
+    assert received.content_type == "application/json"
     assert received.fields == {"chat_id": "42", "text": "Banjir di Sangatta",
                                "reply_markup": '{"a": 1}'}
     assert received.user_agent == BaseRequest.USER_AGENT
