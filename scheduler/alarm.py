@@ -31,7 +31,8 @@ from bot.db import Database
 from bot.settings import Settings
 from scheduler.broadcast_worker import BroadcastWorker, WorkerOptions
 from scheduler.claims import new_worker_id
-from scheduler.dispatch import DispatchPolicy, ReminderDispatcher
+from scheduler.dispatch import ReminderDispatcher
+from scheduler.dispatch_policy import DispatchPolicy
 from scheduler.leadership import Lease, Leadership
 from scheduler.sending import MessageSender, RetryLater, SendText, TelegramSender
 

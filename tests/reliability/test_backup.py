@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -94,6 +95,13 @@ async def keep_writing(db: Database, stop: asyncio.Event) -> int:
     return written
 
 
+def skip_or_fail(problem: str) -> None:
+    """A machine without a usable pg_dump skips the PostgreSQL backup checks; CI must run them."""
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(problem)
+    pytest.skip(problem)
+
+
 async def pg_dump_problem(db: Database) -> str | None:
     """None when pg_dump can dump this server (same major version or newer), else why not."""
     if shutil.which("pg_dump") is None:
@@ -111,7 +119,7 @@ async def pg_dump_problem(db: Database) -> str | None:
 async def test_a_backup_taken_while_writing_restores_everything(
         db: Database, database_url: str, clock: Clock, tmp_path: Path) -> None:
     if db.is_postgres and (problem := await pg_dump_problem(db)):
-        pytest.skip(problem)
+        skip_or_fail(problem)
     await some_of_everything(db, clock)
     at_backup = await fingerprint(db)
     file = tmp_path / "wilayah.backup"
@@ -138,7 +146,7 @@ async def test_a_backup_taken_while_writing_restores_everything(
 async def test_a_restore_refuses_while_the_bot_holds_the_database(
         db: Database, database_url: str, tmp_path: Path) -> None:
     if db.is_postgres and (problem := await pg_dump_problem(db)):
-        pytest.skip(problem)
+        skip_or_fail(problem)
     file = tmp_path / "wilayah.backup"
     await asyncio.to_thread(backup, database_url, file)
     leadership = Leadership(db)  # what a running instance holds

@@ -15,7 +15,8 @@ from bot.services.reminders import PlannedReminder, replace_reminders
 from models.meetings import Meeting, MeetingStatus
 from models.officials import Official, OfficialStatus, Role
 from models.reminders import Reminder
-from scheduler.dispatch import IN_FLIGHT, INTERRUPTED, DispatchPolicy, ReminderDispatcher
+from scheduler.dispatch import IN_FLIGHT, INTERRUPTED, ReminderDispatcher
+from scheduler.dispatch_policy import DispatchPolicy
 from scheduler.sending import (
     DeliveryUncertain,
     RecipientBlocked,
