@@ -13,6 +13,7 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
 import handlers
+from bot.botapi import WilayahBot
 from bot.clock import Clock, SystemClock
 from bot.context import SERVICES_KEY, Services, WilayahContext
 from bot.db import Database
@@ -54,34 +55,39 @@ def build_application(
     database = database or Database(settings.database_url, echo=settings.database.echo)
     settings.bot.data_dir.mkdir(parents=True, exist_ok=True)
     timeouts = settings.telegram
-    builder = (
-        ApplicationBuilder()
-        .application_class(WilayahApplication)
-        .token(settings.telegram.token.get_secret_value())
-        .base_url(settings.telegram.api_base_url)
-        .base_file_url(settings.telegram.file_base_url)
-        .context_types(ContextTypes(context=WilayahContext))
-        .persistence(SqlPersistence(database, clock,
-                                    update_interval=settings.bot.persistence_flush_seconds))
-        .concurrent_updates(PerUserUpdateProcessor(64))
-        # a Bot API call costs a fifth of the CPU on aiohttp that it costs on PTB's httpx
-        # client; a request waiting for a free connection under load waits like for an answer
-        .request(AiohttpRequest(
-            connection_pool_size=16, connect_timeout=timeouts.connect_timeout,
-            read_timeout=timeouts.read_timeout, write_timeout=timeouts.read_timeout,
-            pool_timeout=timeouts.read_timeout))
-        .get_updates_request(AiohttpRequest(
-            connection_pool_size=1, read_timeout=timeouts.read_timeout + timeouts.poll_timeout))
-        .post_init(_post_init)
-        .post_shutdown(_post_shutdown)
-    )
+    limiter = None
     if rate_limiter:
         # counted, so the broadcast worker leaves room for replies and reminders
         # 29.5 messages/s in bursts of at most 25, a little under Telegram's 30 and 30: it
         # counts requests when they arrive, the limiter when they leave, so with no margin
         # timing jitter alone gets some refused
-        builder = builder.rate_limiter(CountingRateLimiter(AIORateLimiter(
-            overall_max_rate=25, overall_time_period=25 / 29.5, max_retries=3)))
+        limiter = CountingRateLimiter(AIORateLimiter(
+            overall_max_rate=25, overall_time_period=25 / 29.5, max_retries=3))
+    bot = WilayahBot(
+        settings.telegram.token.get_secret_value(),
+        base_url=settings.telegram.api_base_url,
+        base_file_url=settings.telegram.file_base_url,
+        # a Bot API call costs a fifth of the CPU on aiohttp that it costs on PTB's httpx
+        # client; a request waiting for a free connection under load waits like for an answer
+        request=AiohttpRequest(
+            connection_pool_size=16, connect_timeout=timeouts.connect_timeout,
+            read_timeout=timeouts.read_timeout, write_timeout=timeouts.read_timeout,
+            pool_timeout=timeouts.read_timeout),
+        get_updates_request=AiohttpRequest(
+            connection_pool_size=1, read_timeout=timeouts.read_timeout + timeouts.poll_timeout),
+        rate_limiter=limiter,
+    )
+    builder = (
+        ApplicationBuilder()
+        .application_class(WilayahApplication)
+        .bot(bot)
+        .context_types(ContextTypes(context=WilayahContext))
+        .persistence(SqlPersistence(database, clock,
+                                    update_interval=settings.bot.persistence_flush_seconds))
+        .concurrent_updates(PerUserUpdateProcessor(64))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
     app = builder.build()
     leadership = Leadership(database) if scheduler else None
     app.bot_data[SERVICES_KEY] = Services(settings=settings, clock=clock, db=database,

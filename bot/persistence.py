@@ -3,8 +3,9 @@
 Only `user_data` (an in-progress draft) and conversation states are stored; domain data lives
 in its own tables. PTB hands over a user's draft and their conversation state in separate
 calls; they are buffered and written together in one transaction when the application asks
-(`write_pending`, after every update — see `WilayahApplication`), so a crash can never leave a
-conversation at one step and its draft at another, and loses at most the update being handled.
+(`write_pending`, right behind every update — see `WilayahApplication`), so a crash can never
+leave a conversation at one step and its draft at another; it loses at most the steps of the
+last few milliseconds, whose write had not committed yet.
 The rows go in at most two statements (an upsert and a delete, each for many rows) and are
 never read first: the persistence remembers a digest of what the table holds (read at
 start-up, then written by this process alone), so a value PTB hands over unchanged costs no

@@ -175,9 +175,11 @@ def _shows_already(message: object, text: str, reply_markup: Any) -> bool:
     """True when the pressed message already shows this text and keyboard."""
     if not isinstance(message, Message) or message.text is None:
         return False
+    if message.text != _plain(text).strip():
+        return False  # the usual case, decided without comparing keyboards
     shown = message.reply_markup.to_dict() if message.reply_markup else None
     wanted = reply_markup.to_dict() if isinstance(reply_markup, InlineKeyboardMarkup) else None
-    return message.text == _plain(text).strip() and shown == wanted
+    return shown == wanted
 
 
 async def notify(context: WilayahContext, official: Official, text: str, *,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.officials import Official, Role
@@ -106,14 +106,23 @@ async def regions_at_level(session: AsyncSession, level: RegionLevel) -> Sequenc
 
 
 async def describe(session: AsyncSession, code: str | None) -> str:
-    """'Cibabat, Cimahi Utara, Kota Cimahi' — the region and its ancestors up to kab/kota."""
-    names: list[str] = []
+    """'Cibabat, Cimahi Utara, Kota Cimahi' — the region and its ancestors up to kab/kota.
+    A code names its ancestors (32.77.03.1002 lies in 32.77.03, in 32.77), so one query
+    reads them all."""
+    chain: list[str] = []
     while code:
-        region = await session.get(Region, code)
+        chain.append(code)
+        code = parent_of(code)
+    if not chain:
+        return ""
+    found = {region.code: region for region in
+             (await session.exec(select(Region).where(col(Region.code).in_(chain)))).all()}
+    names: list[str] = []
+    for link in chain:
+        region = found.get(link)
         if region is None or region.level == RegionLevel.PROVINSI:
             break
         names.append(region.name)
-        code = region.parent_code
     return ", ".join(names)
 
 

@@ -23,7 +23,7 @@ class Received:
 
     content_type: str = ""
     user_agent: str = ""
-    fields: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, object] = field(default_factory=dict)
     files: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)
 
 
@@ -77,14 +77,15 @@ def _data(**parameters: object) -> RequestData:
                         for name, value in parameters.items()])
 
 
-async def test_parameters_go_as_a_json_object_of_form_values(server, client) -> None:
+async def test_parameters_go_as_one_json_object_with_objects_nested(server, client) -> None:
     url, received = server
     status, body = await client.do_request(
-        f"{url}/echo", "POST", _data(chat_id=42, text="Banjir di Sangatta", reply_markup={"a": 1}))
+        f"{url}/echo", "POST",
+        _data(chat_id=42, text="Banjir di Sangatta — «darurat»", reply_markup={"a": 1}))
     assert (status, body) == (201, b'{"ok": true, "result": true}')
     assert received.content_type == "application/json"
-    assert received.fields == {"chat_id": "42", "text": "Banjir di Sangatta",
-                               "reply_markup": '{"a": 1}'}
+    assert received.fields == {"chat_id": 42, "text": "Banjir di Sangatta — «darurat»",
+                               "reply_markup": {"a": 1}}
     assert received.user_agent == BaseRequest.USER_AGENT
 
 
