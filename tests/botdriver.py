@@ -197,9 +197,12 @@ class Driver(Harness):
         live.update(deepcopy(user_data))
 
     async def stored_user_data(self, user_id: int) -> dict[str, Any] | None:
-        """The draft as the database holds it (what a restart would continue from)."""
+        """The draft as the database holds it (what a restart would continue from), once the
+        writes behind the updates handled so far have landed."""
         import json
 
+        assert self.app is not None
+        await self.app.update_persistence()  # waits for a write in flight, writes the rest
         async with self.db.session() as session:
             row = (await session.exec(text(  # type: ignore[call-overload]
                 "SELECT data FROM bot_state WHERE namespace = 'user_data' AND key = :key"
