@@ -37,8 +37,10 @@ def _figure1(f: dict[str, Any]) -> list[Row]:
         opened = f[key]["open_loop"]
         rows.append((f"1 {key}", f"open loop {fmt(f['rate'], digits=0)}/s with AIORateLimiter",
                      f"p50/p99 {fmt(opened['p50_ms'])}/{fmt(opened['p99_ms'])} ms, handled "
-                     f"{fmt(opened['updates_per_s'])}/s", "p99 < 250 ms",
-                     verdict(opened["p99_ms"] is not None and opened["p99_ms"] < 250)))
+                     f"{fmt(opened['updates_per_s'])}/s",
+                     # Telegram's 30 messages/s, enforced in the bot, is below what 50 steps
+                     # a second send: this row shows that limit, not the bot's speed
+                     "none (Telegram: 30 msg/s)", "info"))
     return rows
 
 
