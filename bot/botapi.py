@@ -53,8 +53,9 @@ class WilayahBot(ExtBot[None]):
 
     async def _post(self, endpoint: str, data: dict[str, Any] | None = None,
                     **kwargs: Any) -> Any:
-        if data is not None and type(data.get("reply_markup")) is InlineKeyboardMarkup:
-            data["reply_markup"] = keyboard_json(data["reply_markup"])
+        markup = data.get("reply_markup") if data is not None else None
+        if type(markup) is InlineKeyboardMarkup and not markup.api_kwargs:
+            data["reply_markup"] = keyboard_json(markup)  # type: ignore[index]
         result = await super()._post(endpoint, data, **kwargs)
         if endpoint in _ECHOING and isinstance(result, dict):
             for name in _ECHO_NOT_READ:

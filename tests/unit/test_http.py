@@ -1,4 +1,5 @@
-"""The aiohttp Bot API client sends what HTTPXRequest sends and fails the way it fails."""
+"""The aiohttp Bot API client: one JSON body (multipart with files, as HTTPXRequest sends
+them), and failures reported the way HTTPXRequest reports them."""
 
 from __future__ import annotations
 
