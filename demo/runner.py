@@ -27,6 +27,7 @@ from demo.personas import PersonaBook
 from demo.seed import seed_officials
 from demo.web.server import DemoWeb
 from handlers.common import sync_menu
+from scheduler.leadership import AnotherInstanceRunning, refuse_if_sqlite_in_use
 from simulator import BotApiSimulator, FloodLimits
 
 DEMO_TOKEN = "7000000001:DEMO-wilayah-simulated-bot"
@@ -42,6 +43,10 @@ class DemoDataError(Exception):
     """The data directory cannot be used (or reset) safely."""
 
 
+def demo_database_url(data_dir: Path) -> str:
+    return f"sqlite:///{data_dir.resolve() / 'wilayah.db'}"
+
+
 def demo_settings(settings: Settings, data_dir: Path, sim: BotApiSimulator) -> Settings:
     """The user's settings, pointed at the simulator and a SQLite file in the demo data dir."""
     return settings.model_copy(update={
@@ -49,8 +54,7 @@ def demo_settings(settings: Settings, data_dir: Path, sim: BotApiSimulator) -> S
             "token": SecretStr(DEMO_TOKEN), "api_base_url": sim.api_base_url,
             "file_base_url": sim.file_base_url, "mode": "polling",
             "poll_timeout": POLL_TIMEOUT}),
-        "database": settings.database.model_copy(update={
-            "url": f"sqlite:///{data_dir.resolve() / 'wilayah.db'}"}),
+        "database": settings.database.model_copy(update={"url": demo_database_url(data_dir)}),
         "bot": settings.bot.model_copy(update={"data_dir": data_dir.resolve(),
                                                "superadmins": []}),
     })
@@ -108,6 +112,8 @@ class DemoRuntime:
             raise
 
     async def _start(self) -> str:
+        # before --reset or seeding touches the files a running demo is using
+        refuse_if_sqlite_in_use(demo_database_url(self.data_dir))
         prepare_data_dir(self.data_dir, reset=self.reset)
         self.personas = PersonaBook(self.data_dir)
         await self.sim.start()
@@ -210,6 +216,10 @@ def run_demo(settings: Settings, *, reset: bool = False, port: int | None = None
             asyncio.run(serve_until_stopped(runtime))
     except DemoDataError as problem:
         print(f"wilayah-bot: {problem}", file=sys.stderr)
+        return 1
+    except AnotherInstanceRunning:
+        print(f"wilayah-bot: another demo is already running on {runtime.data_dir}; stop it, "
+              "or start this one with --data-dir DIR", file=sys.stderr)
         return 1
     except OSError as error:
         if error.errno != errno.EADDRINUSE:

@@ -216,17 +216,7 @@ class Leadership:
         path = sqlite_lock_path(self.database.url)
         if path is None:
             return  # an in-memory database cannot be shared by two processes
-        handle = path.open("a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
-            raise AnotherInstanceRunning(
-                f"Another Wilayah instance ({holder}) is already using the SQLite database; "
-                f"lock file {path}. SQLite allows one instance only — stop the other one, or "
-                "use PostgreSQL for a standby.") from None
+        handle = _lock_or_refuse(path)
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}\n")
@@ -238,6 +228,31 @@ def _first_line(error: BaseException) -> str:
     """Enough of a driver error for one log line (SQLAlchemy's append the SQL and a link)."""
     lines = str(error).strip().splitlines()
     return lines[0] if lines else type(error).__name__
+
+
+def _lock_or_refuse(path: Path) -> IO[str]:
+    """The lock file, opened and locked by this process; AnotherInstanceRunning if it is not
+    free."""
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise AnotherInstanceRunning(
+            f"Another Wilayah instance ({holder}) is already using the SQLite database; "
+            f"lock file {path}. SQLite allows one instance only — stop the other one, or "
+            "use PostgreSQL for a standby.") from None
+    return handle
+
+
+def refuse_if_sqlite_in_use(url: str) -> None:
+    """Raise AnotherInstanceRunning when a running instance holds this SQLite database now —
+    for a start that would change the database before taking its lock."""
+    path = sqlite_lock_path(url)
+    if path is not None and path.exists():
+        _lock_or_refuse(path).close()  # closing releases the lock again
 
 
 def sqlite_lock_path(url: str) -> Path | None:

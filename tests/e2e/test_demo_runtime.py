@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import fcntl
 import json
 import os
 import signal
@@ -180,3 +181,20 @@ def test_a_busy_port_is_reported_in_one_line(tmp_path: Path, sqlite_template: An
         code = run_demo(Settings(), port=port, data_dir=tmp_path / "demo-data")
     assert code == 1
     assert f"port {port}" in capsys.readouterr().err
+
+
+def test_a_second_demo_on_the_same_data_is_refused_before_touching_it(
+        tmp_path: Path, sqlite_template: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    data_dir = tmp_path / "demo-data"
+    demo_runtime(data_dir, template_db=sqlite_template.path)  # copies the db
+    lock = (data_dir / "wilayah.db.lock").open("a+")
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as the running demo holds it
+    try:
+        before = (data_dir / "wilayah.db").stat().st_mtime_ns
+        code = run_demo(Settings(), reset=True, port=0, data_dir=data_dir)
+    finally:
+        lock.close()
+    assert code == 1
+    error = capsys.readouterr().err
+    assert "another demo is already running" in error and "Traceback" not in error
+    assert (data_dir / "wilayah.db").stat().st_mtime_ns == before  # --reset left it alone
