@@ -145,8 +145,8 @@ def _body(request_data: RequestData | None, files: UploadFileDict | None) -> dic
     if request_data is None:
         return {}
     if not files:
-        payload = json.dumps(request_data.parameters, ensure_ascii=False,
-                             separators=(",", ":")).encode()
+        # ASCII with escapes: any string encodes, even one Telegram would refuse
+        payload = json.dumps(request_data.parameters, separators=(",", ":")).encode()
         return {"data": payload, "headers": _JSON}
     form = aiohttp.FormData(quote_fields=False)
     for name, value in request_data.json_parameters.items():

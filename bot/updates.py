@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Awaitable
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -49,53 +49,98 @@ def _sender_of(update: object) -> int:
     return 0
 
 
+class _WriteBehind:
+    """One task running `write` whenever woken, a write at a time: changes handed over during a
+    write go together in the next one."""
+
+    def __init__(self, write: Callable[[], Awaitable[None]]) -> None:
+        self._write = write
+        self._wanted = asyncio.Event()
+        self._closing = False
+        self._task = asyncio.create_task(self._run(), name="persistence-writer")
+
+    def wake(self) -> None:
+        self._wanted.set()
+
+    @property
+    def alive(self) -> bool:
+        return not self._task.done()
+
+    async def close(self) -> None:
+        """End once a write in progress has finished (never cut off inside a transaction)."""
+        self._closing = True
+        self._wanted.set()
+        await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await self._wanted.wait()
+            self._wanted.clear()
+            if self._closing:
+                return
+            await self._write()
+
+
 class WilayahApplication(Application):  # type: ignore[type-arg]
     """Writes drafts and conversation states behind every update, not once a minute.
 
     After each update the changes are handed to the persistence (no database work) and one
     writer task stores them, while the update's slot goes on to the next update: the reply has
-    already gone out, so waiting for the commit would only hold the next update back. Changes
-    handed over during a write go together in the next one, so under load one transaction
-    carries many updates. A failed write keeps the changes for the next attempt (the next
-    update, or PTB's periodic run); stopping writes whatever is still pending.
+    already gone out, so waiting for the commit would only hold the next update back. Under
+    load one transaction carries the steps of many users. A failed write keeps the changes for
+    the next attempt (the next update, or PTB's periodic run); stopping writes what is pending.
+
+    A hand-over skips the drafts of users whose handler is running at that moment (PTB marks a
+    user again after each update, so another user's hand-over would copy a draft half-way
+    through the next answer, ahead of its conversation state); they go with that update's own
+    hand-over, together with its state.
     """
 
-    _writer: asyncio.Task[None] | None = None
-    _changes_waiting: asyncio.Event | None = None
+    _writer: _WriteBehind | None = None
+    _handling: Counter[int] | None = None  # users whose handler is running, and how many
 
     async def process_update(self, update: object) -> None:
-        await super().process_update(update)
+        user = _sender_of(update)
+        handling = self._users_handling()
+        handling[user] += 1
+        try:
+            await super().process_update(update)
+        finally:
+            handling[user] -= 1
+            if not handling[user]:
+                del handling[user]
         if self.persistence is not None and self.running:
-            await super().update_persistence()  # hands the changes over
-            self._write_soon()
+            await self._hand_over()
+            if self._writer is None or not self._writer.alive:
+                self._writer = _WriteBehind(self._write_pending)
+            self._writer.wake()
 
     async def update_persistence(self) -> None:
-        """PTB hands the changes over piece by piece; store them in one transaction now (its
-        periodic run, and the last step of stopping)."""
-        await super().update_persistence()
+        """Hand the changes over and store them in one transaction now (PTB's periodic run,
+        stopping and shutting down)."""
+        await self._hand_over()
         await self._write_pending()
 
     async def stop(self) -> None:
-        await super().stop()  # ends with update_persistence(): nothing is left pending
+        await super().stop()
         if self._writer is not None:
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
-            self._writer = None
+            writer, self._writer = self._writer, None
+            await writer.close()
+        if self.persistence is not None:
+            await self.update_persistence()  # what the last updates left: stored at once
 
-    def _write_soon(self) -> None:
-        if self._changes_waiting is None:
-            self._changes_waiting = asyncio.Event()
-        self._changes_waiting.set()
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_behind(self._changes_waiting),
-                                               name="persistence-writer")
+    def _users_handling(self) -> Counter[int]:
+        if self._handling is None:
+            self._handling = Counter()
+        return self._handling
 
-    async def _write_behind(self, changes_waiting: asyncio.Event) -> None:
-        while True:
-            await changes_waiting.wait()
-            changes_waiting.clear()
-            await self._write_pending()
+    async def _hand_over(self) -> None:
+        busy = self._user_ids_to_be_updated_in_persistence & self._users_handling().keys()
+        self._user_ids_to_be_updated_in_persistence -= busy
+        try:
+            await super().update_persistence()
+        finally:  # PTB replaced the set of marked users: mark the skipped ones again
+            self._user_ids_to_be_updated_in_persistence |= busy
 
     async def _write_pending(self) -> None:
         write_pending = getattr(self.persistence, "write_pending", None)

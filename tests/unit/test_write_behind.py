@@ -19,7 +19,9 @@ from bot.persistence import SqlPersistence
 from bot.updates import WilayahApplication
 from models.botstate import BotState
 
-USER = 5151
+USER, OTHER = 5151, 5252
+# a text that makes the handler stop half-way until the test releases it
+GATES: dict[str, asyncio.Event] = {}
 
 
 class _Telegram(BaseRequest):
@@ -44,6 +46,10 @@ class _Telegram(BaseRequest):
 
 async def _remember(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert update.message is not None and context.user_data is not None
+    gate = GATES.get(update.message.text or "")
+    if gate is not None:
+        context.user_data["last"] = "half-way"  # as a handler between two changes
+        await gate.wait()
     context.user_data["last"] = update.message.text
 
 
@@ -56,17 +62,17 @@ def _application(db: Database, clock: Clock) -> tuple[WilayahApplication, SqlPer
     return app, persistence  # type: ignore[return-value]
 
 
-def _text(update_id: int, text: str, bot: WilayahBot) -> Update:
+def _text(update_id: int, text: str, bot: WilayahBot, user: int = USER) -> Update:
     return Update.de_json({"update_id": update_id, "message": {
         "message_id": update_id, "date": 1_780_000_000, "text": text,
-        "chat": {"id": USER, "type": "private"},
-        "from": {"id": USER, "is_bot": False, "first_name": "Sari"}}}, bot)
+        "chat": {"id": user, "type": "private"},
+        "from": {"id": user, "is_bot": False, "first_name": "Sari"}}}, bot)
 
 
-async def _stored(db: Database) -> Any:
+async def _stored(db: Database, user: int = USER) -> Any:
     async with db.session() as session:
         row = (await session.exec(select(BotState).where(
-            BotState.namespace == "user_data", BotState.key == str(USER)))).first()
+            BotState.namespace == "user_data", BotState.key == str(user)))).first()
     return None if row is None else json.loads(row.data)
 
 
@@ -128,8 +134,8 @@ async def test_a_failed_write_is_reported_and_kept(db: Database, clock: Clock) -
         await _until(reported)
         assert isinstance(errors[0], ConnectionError)
         assert await _stored(db) is None
-        await app.stop()  # the last step of stopping writes what is still pending
-    assert await _stored(db) == {"last": "kebakaran"}
+        await app.stop()  # stopping writes what is still pending
+        assert await _stored(db) == {"last": "kebakaran"}
 
 
 async def test_stopping_writes_what_is_pending(db: Database, clock: Clock) -> None:
@@ -139,4 +145,30 @@ async def test_stopping_writes_what_is_pending(db: Database, clock: Clock) -> No
         for update_id in range(1, 30):
             await app.process_update(_text(update_id, f"pesan {update_id}", app.bot))
         await app.stop()
-    assert await _stored(db) == {"last": "pesan 29"}
+        assert await _stored(db) == {"last": "pesan 29"}  # already, not only at shutdown
+
+
+async def test_a_draft_half_way_through_an_answer_is_not_stored(
+        db: Database, clock: Clock) -> None:
+    app, _ = _application(db, clock)
+    GATES["lambat"] = gate = asyncio.Event()
+    try:
+        async with app:
+            await app.start()
+            first = _text(1, "banjir", app.bot)
+            # as PTB runs updates: its task marks the user for the persistence once more at
+            # the end, so the next hand-over of anyone copies this user's draft again
+            await app.create_task(app.process_update(first), update=first)
+            slow = app.create_task(app.process_update(_text(2, "lambat", app.bot)))
+            await asyncio.sleep(0.05)  # the handler now waits half-way
+            await app.process_update(_text(3, "halo", app.bot, user=OTHER))
+            await app.update_persistence()  # every write so far has landed
+            assert await _stored(db, OTHER) == {"last": "halo"}
+            assert await _stored(db) == {"last": "banjir"}  # not "half-way"
+            gate.set()
+            await slow
+            await app.update_persistence()
+            assert await _stored(db) == {"last": "lambat"}
+            await app.stop()
+    finally:
+        GATES.clear()
