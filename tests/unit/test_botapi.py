@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -13,32 +12,9 @@ from telegram import (
     LoginUrl,
     WebAppInfo,
 )
-from telegram.request import BaseRequest, RequestData
 
 from bot.botapi import WilayahBot, keyboard_json
-
-
-class _RecordingRequest(BaseRequest):
-    """Answers every call with `answer` and keeps what was sent."""
-
-    def __init__(self, answer: Any) -> None:
-        self.answer = answer
-        self.sent: list[tuple[str, dict[str, Any]]] = []
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    @property
-    def read_timeout(self) -> float:
-        return 5.0
-
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         **_timeouts: Any) -> tuple[int, bytes]:
-        self.sent.append((url.rsplit("/", 1)[-1], request_data.parameters if request_data else {}))
-        return 200, json.dumps({"ok": True, "result": self.answer}).encode()
+from tests.canned_botapi import CannedBotApi
 
 
 def _keyboard(*buttons: InlineKeyboardButton) -> InlineKeyboardMarkup:
@@ -58,9 +34,9 @@ def test_a_keyboard_is_the_same_json_as_ptb_makes_of_it(button: InlineKeyboardBu
     assert keyboard_json(markup) == markup.to_dict()
 
 
-async def _bot(answer: Any) -> tuple[WilayahBot, _RecordingRequest]:
-    request = _RecordingRequest(answer)
-    bot = WilayahBot("123:abc", request=request, get_updates_request=_RecordingRequest([]))
+async def _bot(answer: Any) -> tuple[WilayahBot, CannedBotApi]:
+    request = CannedBotApi(default=answer)
+    bot = WilayahBot("123:abc", request=request, get_updates_request=CannedBotApi(default=[]))
     return bot, request
 
 

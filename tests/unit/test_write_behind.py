@@ -10,7 +10,6 @@ from typing import Any
 from sqlmodel import select
 from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
-from telegram.request import BaseRequest, RequestData
 
 from bot.botapi import WilayahBot
 from bot.clock import Clock
@@ -18,30 +17,14 @@ from bot.db import Database
 from bot.persistence import SqlPersistence
 from bot.updates import WilayahApplication
 from models.botstate import BotState
+from tests.canned_botapi import CannedBotApi
 
 USER, OTHER = 5151, 5252
 # a text that makes the handler stop half-way until the test releases it
 GATES: dict[str, asyncio.Event] = {}
 
 
-class _Telegram(BaseRequest):
-    """Just enough Bot API for an application to start: getMe, and True for the rest."""
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    @property
-    def read_timeout(self) -> float:
-        return 5.0
-
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         **_timeouts: Any) -> tuple[int, bytes]:
-        me = {"id": 1, "is_bot": True, "first_name": "Wilayah", "username": "wilayah_bot"}
-        result = me if url.endswith("/getMe") else True
-        return 200, json.dumps({"ok": True, "result": result}).encode()
+ME = {"id": 1, "is_bot": True, "first_name": "Wilayah", "username": "wilayah_bot"}
 
 
 async def _remember(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -55,7 +38,8 @@ async def _remember(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def _application(db: Database, clock: Clock) -> tuple[WilayahApplication, SqlPersistence]:
     persistence = SqlPersistence(db, clock, update_interval=3600)
-    bot = WilayahBot("123:abc", request=_Telegram(), get_updates_request=_Telegram())
+    bot = WilayahBot("123:abc", request=CannedBotApi({"getMe": ME}),
+                     get_updates_request=CannedBotApi({"getMe": ME}))
     app = (ApplicationBuilder().application_class(WilayahApplication).bot(bot)
            .persistence(persistence).updater(None).build())
     app.add_handler(MessageHandler(filters.TEXT, _remember))
