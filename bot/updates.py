@@ -96,12 +96,14 @@ class WilayahApplication(Application):  # type: ignore[type-arg]
     hand-over, together with its state.
     """
 
-    _writer: _WriteBehind | None = None
-    _handling: Counter[int] | None = None  # users whose handler is running, and how many
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._writer: _WriteBehind | None = None
+        self._handling: Counter[int] = Counter()  # users whose handler runs now, how many
 
     async def process_update(self, update: object) -> None:
         user = _sender_of(update)
-        handling = self._users_handling()
+        handling = self._handling
         handling[user] += 1
         try:
             await super().process_update(update)
@@ -129,13 +131,8 @@ class WilayahApplication(Application):  # type: ignore[type-arg]
         if self.persistence is not None:
             await self.update_persistence()  # what the last updates left: stored at once
 
-    def _users_handling(self) -> Counter[int]:
-        if self._handling is None:
-            self._handling = Counter()
-        return self._handling
-
     async def _hand_over(self) -> None:
-        busy = self._user_ids_to_be_updated_in_persistence & self._users_handling().keys()
+        busy = self._user_ids_to_be_updated_in_persistence & self._handling.keys()
         self._user_ids_to_be_updated_in_persistence -= busy
         try:
             await super().update_persistence()
