@@ -139,16 +139,43 @@ async def record_results(session: AsyncSession, clock: Clock, *, worker_id: str,
             values.update(claimed_by=None, send_started_at=None, not_before=result.not_before)
             if result.refund_attempt:
                 values["attempts"] = col(BroadcastDelivery.attempts) - 1
-        await session.exec(update(BroadcastDelivery).where(
+        stored = await session.exec(update(BroadcastDelivery).where(
             col(BroadcastDelivery.id) == result.delivery_id,
             BroadcastDelivery.status == DeliveryStatus.SENDING,
             BroadcastDelivery.claimed_by == worker_id,
         ).values(**values))
+        if not stored.rowcount and result.status in FINAL_ANSWERS:
+            await _settle_guessed(session, worker_id=worker_id, result=result, values=values)
         if result.status == DeliveryStatus.BLOCKED:
             official_id = (await session.exec(select(BroadcastDelivery.official_id).where(
                 col(BroadcastDelivery.id) == result.delivery_id))).one()
             await session.exec(update(Official).where(col(Official.id) == official_id)
                                .values(reachable=False))
+
+
+# Telegram's answers that settle a delivery for good
+FINAL_ANSWERS = frozenset({DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.BLOCKED})
+
+
+async def _settle_guessed(session: AsyncSession, *, worker_id: str, result: DeliveryResult,
+                          values: dict[str, object]) -> None:
+    """A send this worker had in flight was meanwhile recovered as "unknown" by a worker that
+    took it for dead (a lease lost for a moment): Telegram's answer replaces the guess, and the
+    broadcast's stored figures follow if it has already finished."""
+    settled = await session.exec(update(BroadcastDelivery).where(
+        col(BroadcastDelivery.id) == result.delivery_id,
+        BroadcastDelivery.status == DeliveryStatus.UNKNOWN,
+        BroadcastDelivery.error == INTERRUPTED,
+        BroadcastDelivery.claimed_by == worker_id,
+    ).values(**values))
+    if not settled.rowcount:
+        return
+    broadcast_id = (await session.exec(select(BroadcastDelivery.broadcast_id).where(
+        col(BroadcastDelivery.id) == result.delivery_id))).one()
+    finished = (await session.exec(select(Broadcast.status).where(
+        col(Broadcast.id) == broadcast_id))).one() == BroadcastStatus.DONE
+    if finished:
+        await store_counts(session, broadcast_id=broadcast_id)
 
 
 async def finish_if_complete(session: AsyncSession, clock: Clock, *,

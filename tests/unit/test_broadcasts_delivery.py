@@ -15,9 +15,16 @@ from bot.clock import FrozenClock
 from bot.db import Database
 from bot.errors import InvalidInput
 from bot.services import broadcasts as service
+from bot.services import broadcasts_delivery as delivery_service
 from bot.services.broadcasts import BroadcastDraft
 from bot.services.broadcasts_audience import Audience, AudienceKind
-from models.broadcasts import Broadcast, BroadcastContent, BroadcastDelivery, BroadcastStatus
+from models.broadcasts import (
+    Broadcast,
+    BroadcastContent,
+    BroadcastDelivery,
+    BroadcastStatus,
+    DeliveryStatus,
+)
 from models.officials import Official, Role
 from scheduler.broadcast_worker import BroadcastWorker, WorkerOptions
 from scheduler.pacing import Pacer
@@ -178,15 +185,35 @@ async def test_a_kill_mid_round_resends_the_unstarted_and_marks_only_in_flight_u
     assert "tidak pasti" in report
 
 
+def signal_recovered(work: BroadcastWorker) -> asyncio.Event:
+    """An event set once the worker's start-up recovery has run."""
+    recovered = asyncio.Event()
+    recover = work.recover
+
+    async def recover_then_signal() -> delivery_service.Recovered:
+        try:
+            return await recover()
+        finally:
+            recovered.set()
+
+    work.recover = recover_then_signal  # type: ignore[method-assign]
+    return recovered
+
+
 async def test_two_pipelined_workers_never_send_twice(
         db: Database, clock: FrozenClock, database_url: str) -> None:
-    admin, lurahs, broadcast_id = await setup(db, clock, 90)
     telegram = FakeTelegram(delay=0.005)
     other = Database(database_url)
     workers = [worker(db, clock, telegram, rate=300.0),
                worker(other, clock, telegram, rate=300.0)]
+    started = [signal_recovered(w) for w in workers]
     loops = [asyncio.create_task(w.run(lambda: True)) for w in workers]
     try:
+        # both past their start-up recovery, which takes every other worker for gone
+        await asyncio.wait_for(asyncio.gather(*(event.wait() for event in started)), 10)
+        admin, lurahs, broadcast_id = await setup(db, clock, 90)
+        for w in workers:
+            w.poke()
         for _ in range(400):
             async with db.session() as session:
                 broadcast = await session.get(Broadcast, broadcast_id)
@@ -200,6 +227,36 @@ async def test_two_pipelined_workers_never_send_twice(
     to_lurahs = [chat for chat in telegram.chats() if chat != admin.telegram_id]
     assert sorted(to_lurahs) == sorted(o.telegram_id for o in lurahs)
     assert await deliveries(db) == {"sent": 90}
+
+
+async def test_an_answer_after_recovery_replaces_the_unknown_it_guessed(
+        db: Database, clock: FrozenClock) -> None:
+    """A worker that lost its lease for a moment still records what Telegram answered."""
+    admin, lurahs, broadcast_id = await setup(db, clock, 2)
+    first = worker(db, clock, FakeTelegram())
+    async with db.session() as session:
+        assert await delivery_service.start_due_broadcasts(session, clock) == [broadcast_id]
+    async with db.session() as session:
+        claimed = await delivery_service.claim_deliveries(
+            session, clock, broadcast_id=broadcast_id, worker_id=first.worker_id, limit=2)
+        assert len(claimed) == 2
+        for row in claimed:
+            assert row.id is not None
+            assert await delivery_service.start_send(
+                session, clock, delivery_id=row.id, worker_id=first.worker_id)
+    second = worker(db, clock, FakeTelegram())
+    assert (await second.recover()).interrupted == 2
+    async with db.session() as session:
+        assert await delivery_service.finish_if_complete(
+            session, clock, broadcast_id=broadcast_id)
+        await delivery_service.record_results(session, clock, worker_id=first.worker_id, results=[
+            delivery_service.DeliveryResult(claimed[0].id or 0, DeliveryStatus.SENT, 77),
+            delivery_service.DeliveryResult(claimed[1].id or 0, DeliveryStatus.PENDING)])
+    assert await deliveries(db) == {"sent": 1, "unknown": 1}  # a retry cannot follow a guess
+    async with db.session() as session:
+        broadcast = await session.get(Broadcast, broadcast_id)
+        assert broadcast is not None
+        assert (broadcast.sent_count, broadcast.unknown_count) == (1, 1)
 
 
 async def test_a_stopping_worker_gives_back_what_it_did_not_start(
